@@ -1,0 +1,65 @@
+/**
+ * Logging to stderr with levels from `-v`, and redaction of secret values.
+ *
+ * Every secret the program learns (secret keys, session tokens, TokenValue, MFA codes) is
+ * registered with {@link Logger.addSecret}; every line written is scrubbed of all of them, so a
+ * debug trace that happens to include a request body can never print one.
+ */
+
+export type LogLevel = 0 | 1 | 2 | 3;
+
+export interface Logger {
+  /** Current verbosity: 0 quiet (errors and status only), 1 `-v`, 2 `-vv`, 3 `-vvv`. */
+  readonly level: LogLevel;
+  /** Status lines users always see (on stderr). */
+  info(message: string): void;
+  warn(message: string): void;
+  /** `-v`: API calls, decisions. */
+  debug(message: string): void;
+  /** `-vv`: protocol events. */
+  trace(message: string): void;
+  /** Registers a value that must never be printed. Short values (< 4 chars) are ignored. */
+  addSecret(value: string | undefined): void;
+  /** Scrubs every registered secret (and well-known secret shapes) from a string. */
+  redact(text: string): string;
+}
+
+const REDACTED = "****";
+
+/** Field names whose values are secret wherever they appear in JSON or `key=value` text. */
+const SECRET_FIELD =
+  /("?(?:SecretAccessKey|SessionToken|TokenValue|aws_secret_access_key|aws_session_token|secretAccessKey|sessionToken|TokenCode|Plaintext)"?\s*[:=]\s*"?)([^",\s}]+)/g;
+
+export function createLogger(level: LogLevel, write: (line: string) => void = defaultWrite): Logger {
+  const secrets = new Set<string>();
+  const redact = (text: string): string => {
+    let out = text.replace(SECRET_FIELD, `$1${REDACTED}`);
+    for (const s of secrets) {
+      if (out.includes(s)) out = out.split(s).join(REDACTED);
+    }
+    return out;
+  };
+  const emit = (prefix: string, message: string) => write(redact(prefix + message));
+  return {
+    level,
+    info: (m) => emit("", m),
+    warn: (m) => emit("warning: ", m),
+    debug: (m) => {
+      if (level >= 1) emit("debug: ", m);
+    },
+    trace: (m) => {
+      if (level >= 2) emit("trace: ", m);
+    },
+    addSecret: (value) => {
+      if (value && value.length >= 4) secrets.add(value);
+    },
+    redact,
+  };
+}
+
+function defaultWrite(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** A logger that prints nothing (tests, library use). */
+export const silentLogger: Logger = createLogger(0, () => {});
