@@ -1,0 +1,536 @@
+/**
+ * The client end of a Session Manager data channel as a Node Duplex: bytes written are sent as
+ * Output stream messages (≤ maxPayload each, pipelined, no sleeps); Output/StdErr/ExitCode
+ * payloads from the agent are readable. Around the {@link ReliableEndpoint} it adds the websocket
+ * (OpenDataChannel, pings, resume after a drop), the handshake and the KMS envelope.
+ *
+ * ```
+ *  connecting ──ws open, OpenDataChannel──► waiting ──HandshakeRequest──► handshaking ──HandshakeComplete──► ready
+ *                                              └──first Output (no handshake: shell)───────────────────────► ready
+ *  any state ──ws lost──► resuming (ResumeSession + reconnect, unacked data resent) ──► previous state
+ *  any state ──channel_closed / close()──► closed
+ * ```
+ * Events: "sessionType" (SessionTypeInfo), "ready" ({ customerMessage, encrypted }), "flag" (number),
+ * "channelClosed" ({ output }), "resumed", "reconnecting" (Error).
+ */
+import { Duplex } from "node:stream";
+import WebSocket from "ws";
+import { ChannelError, type ProtocolError, RunasError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { silentLogger } from "../log.js";
+import {
+  type DecodedMessage,
+  decodeChannelClosed,
+  decodeEncryptionChallenge,
+  decodeFlag,
+  decodeHandshakeComplete,
+  decodeHandshakeRequest,
+  describeMessage,
+  encodeEncryptionChallenge,
+  encodeFlag,
+  encodeHandshakeResponse,
+  encodeOpenDataChannel,
+  encodeTerminalSize,
+  FlagValue,
+  MessageType,
+  NONCE_LENGTH,
+  openPayload,
+  PayloadType,
+  type SessionKeys,
+  SessionType,
+  sealPayload,
+} from "../protocol/index.js";
+import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle } from "./clock.js";
+import { type Delivery, ReliableEndpoint } from "./endpoint.js";
+import { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
+import type { ChannelLimits } from "./limits.js";
+
+/** Reported to the agent: ≥ 1.1.70 selects smux, > 1.2.331.0 turns smux keepalive off (§7). */
+export const CLIENT_VERSION = "1.2.650.0";
+
+export interface ResumeResult {
+  /** Empty or missing means the session is gone (timed out). */
+  tokenValue?: string;
+  streamUrl?: string;
+}
+
+export interface DataChannelOptions {
+  streamUrl: string;
+  tokenValue: string;
+  sessionId: string;
+  /** The StartSession Target: part of the KMS encryption context. */
+  targetId: string;
+  /** ResumeSession: called after the websocket drops. Without it a drop ends the channel. */
+  resume?: () => Promise<ResumeResult>;
+  generateDataKey?: GenerateDataKey;
+  clientVersion?: string;
+  clientId?: string;
+  limits?: Partial<ChannelLimits>;
+  /** Resume attempts after a drop (the plugin makes 6 calls) and the first back-off delay. */
+  reconnectAttempts?: number;
+  reconnectDelayMs?: number;
+  /** Unsent websocket bytes above which writers are held. */
+  socketHighWaterBytes?: number;
+  clock?: Clock;
+  entropy?: Entropy;
+  logger?: Logger;
+}
+
+export interface ReadyInfo {
+  customerMessage: string;
+  encrypted: boolean;
+}
+
+type State = "connecting" | "waiting" | "handshaking" | "ready" | "closed";
+
+const ENCRYPTED_FROM_AGENT = new Set<number>([PayloadType.output, PayloadType.stdErr, PayloadType.exitCode]);
+const DATA_TYPES = ENCRYPTED_FROM_AGENT;
+
+export class DataChannel extends Duplex {
+  readonly sessionId: string;
+  readonly endpoint: ReliableEndpoint;
+  /** Set from the HandshakeRequest (absent for sessions without a handshake). */
+  agentVersion: string | undefined;
+  sessionType: SessionTypeInfo | undefined;
+
+  readonly #opts: DataChannelOptions;
+  readonly #clock: Clock;
+  readonly #entropy: Entropy;
+  readonly #logger: Logger;
+  readonly #clientId: string;
+  readonly #socketHighWater: number;
+  #streamUrl: string;
+  #token: string;
+  #ws: WebSocket | null = null;
+  #state: State = "connecting";
+  #keys: SessionKeys | null = null;
+  #encrypted = false;
+  #readPaused = false;
+  #socketPending = 0;
+  #pendingWrite: (() => void) | null = null;
+  #readyWaiters: Array<() => void> = [];
+  #pingTimer: TimerHandle | null = null;
+  #reconnecting = false;
+
+  private constructor(options: DataChannelOptions) {
+    super({ allowHalfOpen: true, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 64 * 1024 });
+    this.#opts = options;
+    this.sessionId = options.sessionId;
+    this.#clock = options.clock ?? systemClock;
+    this.#entropy = options.entropy ?? systemEntropy;
+    this.#logger = options.logger ?? silentLogger;
+    this.#clientId = options.clientId ?? this.#entropy.uuid();
+    this.#socketHighWater = options.socketHighWaterBytes ?? 1024 * 1024;
+    this.#streamUrl = options.streamUrl;
+    this.#token = options.tokenValue;
+    this.#logger.addSecret(options.tokenValue);
+    this.endpoint = new ReliableEndpoint({
+      role: "client",
+      limits: options.limits,
+      clock: this.#clock,
+      entropy: this.#entropy,
+      logger: this.#logger,
+      onStreamMessage: (m) => this.#onStreamMessage(m),
+      onControlMessage: (m) => this.#onControlMessage(m),
+    });
+    this.endpoint.on("drain", () => this.#maybeReleaseWrite());
+    this.endpoint.on("error", (error: Error) => this.destroy(error));
+    this.endpoint.on("protocolError", (error: ProtocolError) => {
+      this.#logger.debug(`dropped a bad frame from the service: ${error.message}`);
+    });
+  }
+
+  /** Connects to the StreamUrl and sends OpenDataChannel; resolves once the websocket is open. */
+  static async open(options: DataChannelOptions): Promise<DataChannel> {
+    const channel = new DataChannel(options);
+    try {
+      await channel.#connect();
+    } catch (error) {
+      channel.destroy();
+      throw error;
+    }
+    return channel;
+  }
+
+  /** Resolves when session data may flow (handshake complete, or first output of a shell). */
+  whenReady(): Promise<void> {
+    if (this.#state === "ready") return Promise.resolve();
+    if (this.#state === "closed")
+      return Promise.reject(new ChannelError("CHANNEL_CLOSED", "the session has ended"));
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  get isReady(): boolean {
+    return this.#state === "ready";
+  }
+
+  /** Terminal size (PayloadType 3); sent in clear even with KMS (§5.4 step 7). */
+  sendSize(cols: number, rows: number): void {
+    if (this.#state === "closed") return;
+    this.endpoint.send(PayloadType.size, encodeTerminalSize({ cols, rows }));
+  }
+
+  /** A Flag message (PayloadType 10): DisconnectToPort or TerminateSession. */
+  sendFlag(flag: number): void {
+    if (this.#state === "closed") return;
+    this.endpoint.send(PayloadType.flag, encodeFlag(flag));
+  }
+
+  /** Sends Flag TerminateSession (port sessions) — once, without waiting for the ack (§6.3). */
+  terminate(): void {
+    this.sendFlag(FlagValue.terminateSession);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#whenWritable(() => {
+      if (this.#state === "closed")
+        return callback(new ChannelError("CHANNEL_CLOSED", "the session has ended"));
+      this.#sendData(chunk);
+      this.#afterSend(callback);
+    });
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.#whenWritable(() => {
+      if (this.#state === "closed")
+        return callback(new ChannelError("CHANNEL_CLOSED", "the session has ended"));
+      for (const { chunk } of chunks) this.#sendData(chunk);
+      this.#afterSend(callback);
+    });
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback(); // what EOF means is the session's business (shell: nothing; port basic: DisconnectToPort)
+  }
+
+  override _read(): void {
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.#ws?.resume();
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#shutdown();
+    callback(error);
+  }
+
+  /** Closes the websocket and stops every timer. Idempotent; does not end the remote session. */
+  close(): void {
+    this.#shutdown();
+    this.push(null);
+  }
+
+  #shutdown(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#pingTimer?.cancel();
+    this.#pingTimer = null;
+    this.endpoint.close();
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      ws.removeAllListeners();
+      ws.on("error", () => {});
+      ws.terminate();
+    }
+    const release = this.#pendingWrite;
+    this.#pendingWrite = null;
+    release?.();
+    for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
+  #whenWritable(fn: () => void): void {
+    if (this.#state === "ready" || this.#state === "closed") fn();
+    else this.#readyWaiters.push(fn);
+  }
+
+  #sendData(chunk: Buffer): void {
+    const max = this.endpoint.limits.maxPayload;
+    for (let offset = 0; offset < chunk.length; offset += max) {
+      const piece = chunk.subarray(offset, Math.min(chunk.length, offset + max));
+      const payload = this.#encrypted && this.#keys ? this.#seal(piece) : Buffer.from(piece);
+      this.endpoint.send(PayloadType.output, payload);
+    }
+  }
+
+  #seal(plaintext: Buffer): Buffer {
+    // Random nonces, as the plugin does (§14.9): safe with a fresh 256-bit key per session.
+    return sealPayload(this.#keys!.clientToAgent, this.#entropy.bytes(NONCE_LENGTH), plaintext);
+  }
+
+  #congested(): boolean {
+    return this.endpoint.congested || this.#socketPending >= this.#socketHighWater;
+  }
+
+  #afterSend(callback: () => void): void {
+    if (!this.#congested()) return callback();
+    this.#pendingWrite = callback;
+  }
+
+  #maybeReleaseWrite(): void {
+    if (!this.#pendingWrite || this.#congested()) return;
+    const release = this.#pendingWrite;
+    this.#pendingWrite = null;
+    release();
+  }
+
+  #setReady(info: ReadyInfo): void {
+    if (this.#state === "ready" || this.#state === "closed") return;
+    this.#state = "ready";
+    this.emit("ready", info);
+    for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
+  #onStreamMessage(m: DecodedMessage): Delivery {
+    this.#logger.trace(`recv ${describeMessage(m)}`);
+    switch (m.payloadType) {
+      case PayloadType.handshakeRequest:
+        this.#handleHandshakeRequest(m);
+        return "ok";
+      case PayloadType.encChallengeRequest:
+        this.#handleChallenge(m);
+        return "ok";
+      case PayloadType.handshakeComplete: {
+        const complete = decodeHandshakeCompleteSafe(m.payload);
+        this.#encrypted = this.#keys !== null;
+        this.#setReady({ customerMessage: complete.CustomerMessage, encrypted: this.#encrypted });
+        return "ok";
+      }
+      case PayloadType.flag:
+        this.emit("flag", decodeFlagSafe(m.payload));
+        return "ok";
+      default:
+        break;
+    }
+    if (!DATA_TYPES.has(m.payloadType)) return "ok"; // defined but unused types: ack and ignore
+    if (this.#state === "waiting") {
+      // No handshake: the first output makes this a Standard_Stream session (§6.5).
+      this.sessionType = { sessionType: SessionType.standardStream, properties: null };
+      this.emit("sessionType", this.sessionType);
+      this.#setReady({ customerMessage: "", encrypted: false });
+    }
+    let data: Buffer = m.payload;
+    if (this.#encrypted && this.#keys) {
+      try {
+        data = openPayload(this.#keys.agentToClient, m.payload);
+      } catch (error) {
+        // Undecryptable data cannot be recovered by a resend: end the session loudly.
+        this.destroy(new ChannelError("CHANNEL_DECRYPT", "could not decrypt session data", { cause: error }));
+        return "not-ready";
+      }
+    }
+    if (!this.push(data) && !this.#readPaused) {
+      // Back-pressure from the local consumer: stop reading the websocket (never withhold acks).
+      this.#readPaused = true;
+      this.#ws?.pause();
+    }
+    return "ok";
+  }
+
+  #handleHandshakeRequest(m: DecodedMessage): void {
+    let request: ReturnType<typeof decodeHandshakeRequest>;
+    try {
+      request = decodeHandshakeRequest(m.payload);
+    } catch (error) {
+      this.destroy(new ChannelError("CHANNEL_HANDSHAKE", "malformed handshake request", { cause: error }));
+      return;
+    }
+    this.#state = "handshaking";
+    this.agentVersion = request.AgentVersion;
+    answerHandshake(request, {
+      clientVersion: this.#opts.clientVersion ?? CLIENT_VERSION,
+      sessionId: this.sessionId,
+      targetId: this.#opts.targetId,
+      generateDataKey: this.#opts.generateDataKey,
+    }).then(
+      (outcome) => {
+        if (this.#state === "closed") return;
+        this.#keys = outcome.keys;
+        if (outcome.sessionType) {
+          this.sessionType = outcome.sessionType;
+          this.emit("sessionType", outcome.sessionType);
+        }
+        this.endpoint.send(PayloadType.handshakeResponse, encodeHandshakeResponse(outcome.response));
+        if (outcome.errors.length > 0) this.#logger.warn(`handshake: ${outcome.errors.join("; ")}`);
+      },
+      (error: Error) => this.destroy(error),
+    );
+  }
+
+  #handleChallenge(m: DecodedMessage): void {
+    if (!this.#keys) {
+      this.destroy(new ChannelError("CHANNEL_HANDSHAKE", "encryption challenge before a KMS key was agreed"));
+      return;
+    }
+    try {
+      const challenge = Buffer.from(decodeEncryptionChallenge(m.payload).Challenge, "base64");
+      const plain = openPayload(this.#keys.agentToClient, challenge);
+      const answer = this.#seal(plain);
+      this.endpoint.send(
+        PayloadType.encChallengeResponse,
+        encodeEncryptionChallenge({ Challenge: answer.toString("base64") }),
+      );
+    } catch (error) {
+      this.destroy(
+        new ChannelError("CHANNEL_HANDSHAKE", "the KMS encryption challenge failed", { cause: error }),
+      );
+    }
+  }
+
+  #onControlMessage(m: DecodedMessage): void {
+    this.#logger.trace(`recv ${describeMessage(m)}`);
+    if (m.messageType === MessageType.channelClosed) {
+      let output = "";
+      try {
+        output = decodeChannelClosed(m.payload).Output;
+      } catch {
+        // A malformed channel_closed still closes the channel.
+      }
+      this.emit("channelClosed", { output });
+      this.close();
+    }
+    // start/pause_publication and agent_session_state need nothing from a client (§8): the
+    // endpoint's acks and retransmission already cover a paused peer.
+  }
+
+  async #connect(): Promise<void> {
+    const ws = new WebSocket(this.#streamUrl, { perMessageDeflate: false, handshakeTimeout: 45_000 });
+    ws.binaryType = "nodebuffer";
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) =>
+        reject(
+          new ChannelError(
+            "CHANNEL_CONNECT",
+            `the session gateway refused the connection (HTTP ${res.statusCode})`,
+          ),
+        ),
+      );
+    }).catch((error: Error) => {
+      ws.removeAllListeners();
+      ws.on("error", () => {});
+      ws.terminate();
+      throw error instanceof RunasError
+        ? error
+        : new ChannelError("CHANNEL_CONNECT", `cannot connect to the session gateway: ${error.message}`, {
+            cause: error,
+          });
+    });
+    if (this.#state === "closed") {
+      ws.terminate();
+      return;
+    }
+    ws.removeAllListeners();
+    this.#ws = ws;
+    ws.send(
+      encodeOpenDataChannel({
+        MessageSchemaVersion: "1.0",
+        RequestId: this.#entropy.uuid(),
+        TokenValue: this.#token,
+        ClientId: this.#clientId,
+        ClientVersion: this.#opts.clientVersion ?? CLIENT_VERSION,
+      }),
+    );
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.endpoint.receive(data);
+    });
+    ws.on("error", (error) => this.#logger.debug(`websocket error: ${error.message}`));
+    ws.on("close", (code) => this.#onSocketClosed(ws, code));
+    if (this.#readPaused) ws.pause();
+    ws.ping("keepalive");
+    this.#pingTimer?.cancel();
+    this.#pingTimer = this.#clock.every(this.endpoint.limits.pingIntervalMs, () =>
+      this.#ws?.ping("keepalive"),
+    );
+    this.endpoint.attach({ send: (frame) => this.#sendFrame(ws, frame) });
+    if (this.#state === "connecting") this.#state = "waiting";
+  }
+
+  #sendFrame(ws: WebSocket, frame: Buffer): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    this.#socketPending += frame.length;
+    ws.send(frame, { binary: true }, () => {
+      this.#socketPending -= frame.length;
+      if (this.#pendingWrite) this.#maybeReleaseWrite();
+    });
+  }
+
+  #onSocketClosed(ws: WebSocket, code: number): void {
+    if (this.#ws !== ws || this.#state === "closed") return;
+    this.#ws = null;
+    this.#socketPending = 0;
+    this.endpoint.attach(null);
+    this.#logger.debug(`websocket closed (code ${code})`);
+    if (!this.#opts.resume) {
+      this.destroy(new ChannelError("CHANNEL_LOST", "the connection to the session was lost"));
+      return;
+    }
+    void this.#resume();
+  }
+
+  /** ResumeSession + reconnect with exponential back-off (§9): 100–200 ms, doubling, capped at 5 s. */
+  async #resume(): Promise<void> {
+    if (this.#reconnecting) return;
+    this.#reconnecting = true;
+    const attempts = this.#opts.reconnectAttempts ?? 6;
+    let delay = (this.#opts.reconnectDelayMs ?? 100) * (1 + Math.random());
+    let lastError: Error | undefined;
+    try {
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (this.#state === "closed") return;
+        try {
+          const result = await this.#opts.resume!();
+          if (!result.tokenValue) {
+            this.destroy(new ChannelError("CHANNEL_TIMED_OUT", `Session: ${this.sessionId} timed out.`));
+            return;
+          }
+          this.#token = result.tokenValue;
+          this.#logger.addSecret(result.tokenValue);
+          if (result.streamUrl) this.#streamUrl = result.streamUrl;
+          await this.#connect();
+          this.emit("resumed");
+          return;
+        } catch (error) {
+          lastError = error as Error;
+          if (error instanceof RunasError && error.code.startsWith("AWS_") && !isRetryableAws(error.code))
+            break;
+          this.emit("reconnecting", error);
+          this.#logger.debug(`resume attempt ${attempt} failed: ${lastError.message}`);
+          await new Promise<void>((resolve) => this.#clock.after(delay, resolve));
+          delay = Math.min(delay * 2, 5000);
+        }
+      }
+      this.destroy(
+        new ChannelError(
+          "CHANNEL_LOST",
+          `lost the connection to session ${this.sessionId} and could not resume it${lastError ? `: ${lastError.message}` : ""}`,
+          { hint: "check the network; the session may have been terminated", cause: lastError },
+        ),
+      );
+    } finally {
+      this.#reconnecting = false;
+    }
+  }
+}
+
+function isRetryableAws(code: string): boolean {
+  return /Throttl|InternalServer|ServiceUnavailable|RequestTimeout/.test(code);
+}
+
+function decodeHandshakeCompleteSafe(payload: Buffer): { CustomerMessage: string } {
+  try {
+    return decodeHandshakeComplete(payload);
+  } catch {
+    return { CustomerMessage: "" };
+  }
+}
+
+function decodeFlagSafe(payload: Buffer): number {
+  try {
+    return decodeFlag(payload);
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The reliable, ordered message layer of a Session Manager data channel (ssm-protocol.md §5),
+ * for either end: our client (`role: "client"`, sends input_stream_data) or the emulator's agent
+ * (`role: "agent"`, sends output_stream_data). It owns sequence numbers, acks, the out-of-order
+ * buffer and retransmission; it knows nothing about websockets — frames go out through a
+ * {@link FrameSink} that may come and go (reconnects) and come in through {@link receive}.
+ *
+ * ```
+ *   send(pt, payload) ──► seq=n, encode ──► outgoing[n] ──► sink.send ─────► peer
+ *                                              ▲  removed when the peer acks n
+ *                                              └─ resent when unacked for RTO (and on reattach)
+ *   peer ─► receive(frame) ─► decode ─┬─ acknowledge ─────────► drop outgoing[seq]
+ *                                     ├─ stream, seq == expected ► handler ─► ack, expected++, drain reorder buffer
+ *                                     ├─ stream, seq >  expected ► reorder buffer, ack
+ *                                     ├─ stream, seq <  expected ► re-ack (duplicate)
+ *                                     └─ other types ──────────► onControl
+ * ```
+ * Back-pressure: the owner checks {@link congested} and waits for `"drain"`; nothing is ever evicted.
+ */
+import { EventEmitter } from "node:events";
+import { ChannelError, ProtocolError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { silentLogger } from "../log.js";
+import {
+  type DecodedMessage,
+  decodeAcknowledge,
+  decodeMessage,
+  describeMessage,
+  encodeAcknowledge,
+  encodeMessage,
+  HeaderFlags,
+  MessageType,
+  PayloadType,
+} from "../protocol/index.js";
+import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle } from "./clock.js";
+import { type ChannelLimits, verifyLimits } from "./limits.js";
+import { RtoEstimator } from "./rto.js";
+
+export type Role = "client" | "agent";
+
+/** Where encoded frames go: the current websocket, or the gateway relay. */
+export interface FrameSink {
+  send(frame: Buffer): void;
+}
+
+/** What a stream-message handler says: "not-ready" withholds the ack so the peer resends later. */
+export type Delivery = "ok" | "not-ready";
+
+export interface EndpointOptions {
+  role: Role;
+  /** In-order stream messages (seq == expected), already past the digest check. */
+  onStreamMessage: (message: DecodedMessage) => Delivery;
+  /** Everything that is neither an ack nor a stream message of the peer (channel_closed, publication...). */
+  onControlMessage?: (message: DecodedMessage) => void;
+  /** Verify payload digests (the plugin does; the agent does not). Default true. */
+  verifyDigest?: boolean;
+  limits?: Partial<ChannelLimits>;
+  clock?: Clock;
+  entropy?: Entropy;
+  logger?: Logger;
+}
+
+export interface EndpointStats {
+  /** Unacked outgoing messages and their encoded bytes. */
+  unacked: number;
+  unackedBytes: number;
+  /** Received out of order, waiting for the gap to fill. */
+  reorderBuffered: number;
+  sent: number;
+  retransmitted: number;
+  received: number;
+  duplicates: number;
+  /** Frames dropped because they failed to decode, by reason code. */
+  dropped: Record<string, number>;
+  nextOutgoingSeq: number;
+  expectedIncomingSeq: number;
+  rtoMs: number;
+}
+
+interface Outgoing {
+  frame: Buffer;
+  lastSent: number;
+  retransmissions: number;
+}
+
+/** Events: "drain" (no longer congested), "error" (ChannelError, at most once), "protocolError" (dropped frame). */
+export class ReliableEndpoint extends EventEmitter {
+  readonly role: Role;
+  readonly limits: ChannelLimits;
+  readonly #opts: EndpointOptions;
+  readonly #clock: Clock;
+  readonly #entropy: Entropy;
+  readonly #logger: Logger;
+  readonly #outType: string;
+  readonly #inType: string;
+  readonly #rto: RtoEstimator;
+  readonly #outgoing = new Map<number, Outgoing>();
+  readonly #reorder = new Map<number, DecodedMessage>();
+  #outgoingBytes = 0;
+  #nextSeq = 0;
+  #expected = 0;
+  #sink: FrameSink | null = null;
+  #paused = false;
+  #closed = false;
+  #failed = false;
+  #wasCongested = false;
+  #timer: TimerHandle;
+  #stats = { sent: 0, retransmitted: 0, received: 0, duplicates: 0, dropped: {} as Record<string, number> };
+
+  constructor(options: EndpointOptions) {
+    super();
+    this.#opts = options;
+    this.role = options.role;
+    this.limits = verifyLimits(options.limits);
+    this.#clock = options.clock ?? systemClock;
+    this.#entropy = options.entropy ?? systemEntropy;
+    this.#logger = options.logger ?? silentLogger;
+    this.#outType = options.role === "client" ? MessageType.inputStreamData : MessageType.outputStreamData;
+    this.#inType = options.role === "client" ? MessageType.outputStreamData : MessageType.inputStreamData;
+    this.#rto = new RtoEstimator(this.limits.initialRtoMs, this.limits.maxRtoMs);
+    this.#timer = this.#clock.every(this.limits.resendTickMs, () => this.#resendDue());
+  }
+
+  /** True while unacked data is above the high-water marks: hold writers until "drain". */
+  get congested(): boolean {
+    return (
+      this.#outgoingBytes >= this.limits.outgoingHighWaterBytes ||
+      this.#outgoing.size >= this.limits.outgoingHighWaterMessages
+    );
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Connects or disconnects the transport. On connect every unacked message is sent again at
+   * once, in order (after a websocket drop the peer has lost whatever was in flight).
+   */
+  attach(sink: FrameSink | null): void {
+    this.#sink = sink;
+    if (sink && !this.#paused) this.#resendAll();
+  }
+
+  /** Publication control (§8): while paused nothing is transmitted, only buffered. */
+  setPaused(paused: boolean): void {
+    if (this.#paused === paused) return;
+    this.#paused = paused;
+    if (!paused && this.#sink) this.#resendAll();
+  }
+
+  /** Sends one stream message (assigning the next sequence number); returns that number. */
+  send(payloadType: number, payload: Buffer): number {
+    if (this.#closed) throw new ChannelError("CHANNEL_CLOSED", "the data channel is closed");
+    const seq = this.#nextSeq++;
+    const frame = encodeMessage({
+      messageType: this.#outType,
+      schemaVersion: 1,
+      createdDate: this.#clock.wallNow(),
+      sequenceNumber: seq,
+      // The agent marks its first message SYN; the plugin writes 0 everywhere (§4.5).
+      flags: this.role === "agent" && seq === 0 ? HeaderFlags.syn : HeaderFlags.none,
+      messageId: this.#entropy.uuid(),
+      payloadType,
+      payload,
+    });
+    this.#outgoing.set(seq, { frame, lastSent: this.#clock.now(), retransmissions: 0 });
+    this.#outgoingBytes += frame.length;
+    this.#stats.sent++;
+    if (this.congested) this.#wasCongested = true;
+    if (this.#sink && !this.#paused) this.#sink.send(frame);
+    return seq;
+  }
+
+  /** Handles one incoming frame. Never throws: malformed frames are counted and dropped unacked. */
+  receive(frame: Buffer): void {
+    if (this.#closed) return;
+    let message: DecodedMessage;
+    try {
+      message = decodeMessage(frame, { verifyDigest: this.#opts.verifyDigest !== false });
+    } catch (error) {
+      const code = error instanceof ProtocolError ? error.code : "UNKNOWN";
+      this.#stats.dropped[code] = (this.#stats.dropped[code] ?? 0) + 1;
+      this.#logger.trace(`dropped frame: ${(error as Error).message}`);
+      this.emit("protocolError", error);
+      return;
+    }
+    this.#stats.received++;
+    if (message.messageType === MessageType.acknowledge) this.#handleAck(message);
+    else if (message.messageType === this.#inType) this.#handleStream(message);
+    else if (message.messageType === this.#outType)
+      this.#logger.trace(`ignored echo of own type ${describeMessage(message)}`);
+    else this.#opts.onControlMessage?.(message);
+  }
+
+  /** Retries delivery of buffered messages after a handler said "not-ready" and is ready now. */
+  flushPending(): void {
+    this.#drainReorder();
+  }
+
+  stats(): EndpointStats {
+    return {
+      unacked: this.#outgoing.size,
+      unackedBytes: this.#outgoingBytes,
+      reorderBuffered: this.#reorder.size,
+      sent: this.#stats.sent,
+      retransmitted: this.#stats.retransmitted,
+      received: this.#stats.received,
+      duplicates: this.#stats.duplicates,
+      dropped: { ...this.#stats.dropped },
+      nextOutgoingSeq: this.#nextSeq,
+      expectedIncomingSeq: this.#expected,
+      rtoMs: this.#rto.rto,
+    };
+  }
+
+  /** Stops timers and drops all buffers. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#timer.cancel();
+    this.#outgoing.clear();
+    this.#reorder.clear();
+    this.#outgoingBytes = 0;
+    this.#sink = null;
+  }
+
+  #handleAck(message: DecodedMessage): void {
+    let seq: number;
+    try {
+      seq = decodeAcknowledge(message.payload).AcknowledgedMessageSequenceNumber;
+    } catch (error) {
+      this.#stats.dropped.PROTOCOL_BAD_JSON = (this.#stats.dropped.PROTOCOL_BAD_JSON ?? 0) + 1;
+      this.emit("protocolError", error);
+      return;
+    }
+    const entry = this.#outgoing.get(seq);
+    if (!entry) return; // duplicate ack, or an ack of a message we gave up on
+    this.#outgoing.delete(seq);
+    this.#outgoingBytes -= entry.frame.length;
+    // Karn's rule: a retransmitted message gives no trustworthy RTT sample.
+    if (entry.retransmissions === 0) this.#rto.sample(this.#clock.now() - entry.lastSent);
+    if (this.#wasCongested && !this.congested) {
+      this.#wasCongested = false;
+      this.emit("drain");
+    }
+  }
+
+  #handleStream(message: DecodedMessage): void {
+    const seq = message.sequenceNumber;
+    if (seq === this.#expected) {
+      if (this.#opts.onStreamMessage(message) === "not-ready") return; // no ack: the peer resends
+      this.#ack(message);
+      this.#expected++;
+      this.#drainReorder();
+    } else if (seq > this.#expected) {
+      if (this.#reorder.has(seq)) {
+        this.#stats.duplicates++;
+        this.#ack(message);
+      } else if (this.#reorder.size < this.limits.reorderBufferEntries) {
+        this.#reorder.set(seq, message);
+        this.#ack(message);
+      }
+      // Buffer full: drop without an ack so the peer resends once the gap is filled.
+    } else {
+      // A duplicate: our ack was lost or late. Ack again, or the peer would resend forever (§12.9).
+      this.#stats.duplicates++;
+      this.#ack(message);
+    }
+  }
+
+  #drainReorder(): void {
+    for (;;) {
+      const next = this.#reorder.get(this.#expected);
+      if (!next || this.#closed) return;
+      if (this.#opts.onStreamMessage(next) === "not-ready") return;
+      this.#reorder.delete(this.#expected);
+      this.#expected++;
+    }
+  }
+
+  #ack(message: DecodedMessage): void {
+    if (!this.#sink || this.#closed) return;
+    this.#sink.send(
+      encodeMessage({
+        messageType: MessageType.acknowledge,
+        schemaVersion: 1,
+        createdDate: this.#clock.wallNow(),
+        sequenceNumber: 0,
+        flags: HeaderFlags.ack,
+        messageId: this.#entropy.uuid(),
+        payloadType: PayloadType.unset,
+        payload: encodeAcknowledge({
+          AcknowledgedMessageType: message.messageType,
+          AcknowledgedMessageId: message.messageId,
+          AcknowledgedMessageSequenceNumber: message.sequenceNumber,
+          IsSequentialMessage: true,
+        }),
+      }),
+    );
+  }
+
+  #resendAll(): void {
+    const now = this.#clock.now();
+    for (const entry of this.#outgoing.values()) {
+      entry.lastSent = now;
+      this.#sink?.send(entry.frame);
+    }
+  }
+
+  /** Resends every message unacked for longer than RTO, once per RTO (not every tick, unlike the plugin). */
+  #resendDue(): void {
+    if (!this.#sink || this.#paused || this.#closed || this.#outgoing.size === 0) return;
+    const now = this.#clock.now();
+    const rto = this.#rto.rto;
+    for (const entry of this.#outgoing.values()) {
+      if (now - entry.lastSent < rto) continue;
+      if (entry.retransmissions >= this.limits.maxRetransmissions) {
+        this.#fail();
+        return;
+      }
+      entry.retransmissions++;
+      entry.lastSent = now;
+      this.#stats.retransmitted++;
+      this.#sink.send(entry.frame);
+    }
+  }
+
+  #fail(): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    const error = new ChannelError(
+      "CHANNEL_RETRANSMIT_LIMIT",
+      `the remote side stopped acknowledging data: gave up after ${this.limits.maxRetransmissions} retransmissions`,
+      { hint: "the instance or the network path to it may be down; try again" },
+    );
+    this.close();
+    this.emit("error", error);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The reliable, ordered data channel of a Session Manager session: {@link ReliableEndpoint} (the
+ * sequencing/ack/retransmission state machine, shared with the emulator's agent) and
+ * {@link DataChannel} (the client's websocket Duplex with handshake, KMS and resume).
+ */
+
+export {
+  CLIENT_VERSION,
+  DataChannel,
+  type DataChannelOptions,
+  type ReadyInfo,
+  type ResumeResult,
+} from "./client.js";
+export { type Clock, type Entropy, ManualClock, systemClock, systemEntropy } from "./clock.js";
+export {
+  type Delivery,
+  type EndpointStats,
+  type FrameSink,
+  ReliableEndpoint,
+  type Role,
+} from "./endpoint.js";
+export { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
+export { type ChannelLimits, DEFAULT_LIMITS, verifyLimits } from "./limits.js";

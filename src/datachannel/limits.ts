@@ -1,0 +1,58 @@
+/**
+ * Every bound of the data channel in one place (ssm-protocol.md §5.2), with a checker whose
+ * messages name the bound.
+ */
+import { RunasError } from "../errors.js";
+
+export interface ChannelLimits {
+  /** Largest payload we put in one stream message (the service's reads are 1024 bytes). */
+  maxPayload: number;
+  /** Unacked outgoing bytes above which writers are held (back-pressure, never eviction). */
+  outgoingHighWaterBytes: number;
+  /** Unacked outgoing messages above which writers are held. */
+  outgoingHighWaterMessages: number;
+  /** Out-of-order messages kept for later delivery; more are dropped unacked (the peer resends). */
+  reorderBufferEntries: number;
+  /** Retransmissions of one message before the channel gives up (plugin: 3000 ≈ 5 min). */
+  maxRetransmissions: number;
+  /** Retransmission scheduler tick (§5.2). */
+  resendTickMs: number;
+  initialRtoMs: number;
+  maxRtoMs: number;
+  /** Websocket ping interval; the plugin uses 5 minutes. */
+  pingIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: ChannelLimits = {
+  maxPayload: 1024,
+  outgoingHighWaterBytes: 4 * 1024 * 1024,
+  outgoingHighWaterMessages: 8192,
+  reorderBufferEntries: 10_000,
+  maxRetransmissions: 3000,
+  resendTickMs: 100,
+  initialRtoMs: 200,
+  maxRtoMs: 1000,
+  pingIntervalMs: 5 * 60 * 1000,
+};
+
+/** Merges overrides onto the defaults and rejects values outside their bounds. */
+export function verifyLimits(overrides: Partial<ChannelLimits> = {}): ChannelLimits {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  const check = (ok: boolean, message: string) => {
+    if (!ok) throw new RunasError("CHANNEL_BAD_OPTION", message);
+  };
+  check(
+    limits.maxPayload >= 1 && limits.maxPayload <= 1024 * 1024,
+    "maxPayload must be between 1 B and 1 MiB",
+  );
+  check(limits.outgoingHighWaterBytes >= limits.maxPayload, "outgoingHighWaterBytes must be >= maxPayload");
+  check(limits.outgoingHighWaterMessages >= 1, "outgoingHighWaterMessages must be >= 1");
+  check(limits.reorderBufferEntries >= 1, "reorderBufferEntries must be >= 1");
+  check(limits.maxRetransmissions >= 1, "maxRetransmissions must be >= 1");
+  check(limits.resendTickMs >= 1, "resendTickMs must be >= 1 ms");
+  check(
+    limits.initialRtoMs >= 1 && limits.maxRtoMs >= limits.initialRtoMs,
+    "RTO bounds must be 1 <= initial <= max",
+  );
+  return limits;
+}
