@@ -264,8 +264,8 @@ export class DataChannel extends Duplex {
   }
 
   #afterSend(callback: () => void): void {
-    if (!this.#congested()) return callback();
-    this.#pendingWrite = callback;
+    if (this.#congested()) this.#pendingWrite = callback;
+    else callback();
   }
 
   #maybeReleaseWrite(): void {
