@@ -52,9 +52,17 @@ export interface DecodeOptions {
 }
 
 const KNOWN_TYPES = new Set<string>([...Object.values(MessageType), ...CONTROL_CHANNEL_MESSAGE_TYPES]);
+/** The 32-byte space-padded form of each data-channel type, computed once. */
+const PADDED_TYPES = new Map<string, Buffer>(Object.values(MessageType).map((t) => [t, padType(t)]));
 const PUBLICATION_TYPES = new Set<string>([MessageType.startPublication, MessageType.pausePublication]);
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const TWO_POW_32 = 2 ** 32;
+
+function padType(type: string): Buffer {
+  const padded = Buffer.alloc(Layout.messageTypeLength, 0x20);
+  padded.write(type, 0, "latin1");
+  return padded;
+}
 
 /** SHA-256 of the payload, the value of PayloadDigest. */
 export function payloadDigest(payload: Uint8Array): Buffer {
@@ -151,19 +159,21 @@ export function isUuid(value: string): boolean {
 }
 
 function writeMessageType(buf: Buffer, type: string): void {
-  if (type.length === 0 || type.length > Layout.messageTypeLength || !/^[\x21-\x7e]+$/.test(type)) {
-    throw new ProtocolError("PROTOCOL_BAD_FIELD", `cannot encode MessageType ${JSON.stringify(type)}`);
+  let padded = PADDED_TYPES.get(type);
+  if (!padded) {
+    if (type.length === 0 || type.length > Layout.messageTypeLength || !/^[\x21-\x7e]+$/.test(type)) {
+      throw new ProtocolError("PROTOCOL_BAD_FIELD", `cannot encode MessageType ${JSON.stringify(type)}`);
+    }
+    padded = padType(type);
   }
-  buf.fill(0x20, Layout.messageTypeOffset, Layout.messageTypeOffset + Layout.messageTypeLength);
-  buf.write(type, Layout.messageTypeOffset, "latin1");
+  buf.set(padded, Layout.messageTypeOffset);
 }
 
 function readMessageType(data: Buffer): string {
-  const raw = data.toString(
-    "latin1",
-    Layout.messageTypeOffset,
-    Layout.messageTypeOffset + Layout.messageTypeLength,
-  );
+  // Fast path: the space-padded form every official writer uses.
+  const field = data.subarray(Layout.messageTypeOffset, Layout.messageTypeOffset + Layout.messageTypeLength);
+  for (const [type, padded] of PADDED_TYPES) if (field.equals(padded)) return type;
+  const raw = field.toString("latin1");
   // §4.3 rule 1: NULs from both ends (MGS and third-party writers pad with them), then whitespace.
   const type = raw.replace(/^\0+|\0+$/g, "").trim();
   if (type.length === 0) throw new ProtocolError("PROTOCOL_BAD_FIELD", "MessageType at offset 4 is empty");
@@ -188,7 +198,8 @@ function writeInt64(buf: Buffer, offset: number, value: number): void {
   if (!Number.isSafeInteger(value)) {
     throw new ProtocolError("PROTOCOL_BAD_FIELD", `cannot encode SequenceNumber ${value}`);
   }
-  buf.writeBigInt64BE(BigInt(value), offset);
+  if (value >= 0) writeUint64(buf, offset, value, "SequenceNumber");
+  else buf.writeBigInt64BE(BigInt(value), offset);
 }
 
 function readUint64(data: Buffer, offset: number, field: string): number {
@@ -202,6 +213,8 @@ function readUint64(data: Buffer, offset: number, field: string): number {
 }
 
 function readInt64(data: Buffer, offset: number): number {
+  const high = data.readInt32BE(offset);
+  if (high >= 0 && high < 0x200000) return high * TWO_POW_32 + data.readUInt32BE(offset + 4);
   const value = data.readBigInt64BE(offset);
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new ProtocolError("PROTOCOL_BAD_FIELD", `SequenceNumber at offset ${offset} is out of range`);
@@ -211,13 +224,19 @@ function readInt64(data: Buffer, offset: number): number {
 
 /** §4.2: the canonical bytes 8..15 go first, then bytes 0..7. */
 function writeUuid(buf: Buffer, offset: number, uuid: string): void {
-  if (!UUID_RE.test(uuid)) throw new ProtocolError("PROTOCOL_BAD_FIELD", `cannot encode MessageId ${uuid}`);
-  const hex = uuid.replace(/-/g, "");
-  buf.write(hex.slice(16, 32), offset, 8, "hex");
-  buf.write(hex.slice(0, 16), offset + 8, 8, "hex");
+  const ok =
+    uuid.length === 36 &&
+    buf.write(uuid.slice(19, 23) + uuid.slice(24, 36), offset, 8, "hex") === 8 &&
+    buf.write(uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18), offset + 8, 8, "hex") === 8 &&
+    uuid[8] === "-" &&
+    uuid[13] === "-" &&
+    uuid[18] === "-" &&
+    uuid[23] === "-";
+  if (!ok) throw new ProtocolError("PROTOCOL_BAD_FIELD", `cannot encode MessageId ${uuid}`);
 }
 
 function readUuid(data: Buffer, offset: number): string {
-  const hex = data.toString("hex", offset + 8, offset + 16) + data.toString("hex", offset, offset + 8);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const lsb = data.toString("hex", offset, offset + 8);
+  const msb = data.toString("hex", offset + 8, offset + 16);
+  return `${msb.slice(0, 8)}-${msb.slice(8, 12)}-${msb.slice(12, 16)}-${lsb.slice(0, 4)}-${lsb.slice(4, 16)}`;
 }
