@@ -1,0 +1,97 @@
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2InstanceConnectClient } from "@aws-sdk/client-ec2-instance-connect";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import type { Env } from "../config/profile-name.js";
+import type { Logger } from "../log.js";
+import { addCallLogging } from "./call-log.js";
+import { endpointFromEnv } from "./endpoint.js";
+import { SERVICES, type ServiceName } from "./services.js";
+
+/** The SDK client class behind each {@link ServiceName}. */
+export interface AwsClients {
+  ssm: SSMClient;
+  ec2: EC2Client;
+  sts: STSClient;
+  "ec2-instance-connect": EC2InstanceConnectClient;
+  kms: KMSClient;
+}
+
+/** Everything a client is built from; nothing comes from globals except `env` when omitted. */
+export interface AwsClientOptions {
+  readonly region: string;
+  /** Fixed credentials, or a provider the SDK calls (and re-calls when they expire). */
+  readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  readonly logger: Logger;
+  /** Read for `AWS_ENDPOINT_URL[_<SERVICE>]`; defaults to `process.env`. */
+  readonly env?: Env;
+  /** Explicit endpoint URL, beating the environment. */
+  readonly endpoint?: string;
+  /** SDK retry attempts (default: the SDK's, 3). */
+  readonly maxAttempts?: number;
+  /** Milliseconds to add to the local clock when signing (a skewed or simulated clock). */
+  readonly systemClockOffset?: number;
+}
+
+type ClientConfig = {
+  region: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  endpoint?: string;
+  maxAttempts?: number;
+  systemClockOffset?: number;
+};
+
+type Loader<S extends ServiceName> = (config: ClientConfig, logger: Logger) => Promise<AwsClients[S]>;
+
+/**
+ * Each client package is imported only when a command first needs that service, so `--help`
+ * and commands that never touch (say) EC2 do not pay for loading it.
+ */
+const LOADERS: { readonly [S in ServiceName]: Loader<S> } = {
+  ssm: async (c, logger) => {
+    const client = new (await import("@aws-sdk/client-ssm")).SSMClient(c);
+    addCallLogging(client.middlewareStack, SERVICES.ssm.label, logger);
+    return client;
+  },
+  ec2: async (c, logger) => {
+    const client = new (await import("@aws-sdk/client-ec2")).EC2Client(c);
+    addCallLogging(client.middlewareStack, SERVICES.ec2.label, logger);
+    return client;
+  },
+  sts: async (c, logger) => {
+    const client = new (await import("@aws-sdk/client-sts")).STSClient(c);
+    addCallLogging(client.middlewareStack, SERVICES.sts.label, logger);
+    return client;
+  },
+  "ec2-instance-connect": async (c, logger) => {
+    const client = new (await import("@aws-sdk/client-ec2-instance-connect")).EC2InstanceConnectClient(c);
+    addCallLogging(client.middlewareStack, SERVICES["ec2-instance-connect"].label, logger);
+    return client;
+  },
+  kms: async (c, logger) => {
+    const client = new (await import("@aws-sdk/client-kms")).KMSClient(c);
+    addCallLogging(client.middlewareStack, SERVICES.kms.label, logger);
+    return client;
+  },
+};
+
+/**
+ * Builds an SDK client for `service` from explicit options: region, credentials, endpoint
+ * override (`AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL` from `env`), and debug logging
+ * of every call. No client is shared or cached; call `destroy()` when done.
+ */
+export async function createClient<S extends ServiceName>(
+  service: S,
+  options: AwsClientOptions,
+): Promise<AwsClients[S]> {
+  const endpoint = options.endpoint ?? endpointFromEnv(service, options.env ?? process.env);
+  const config: ClientConfig = { region: options.region, credentials: options.credentials };
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  if (options.maxAttempts !== undefined) config.maxAttempts = options.maxAttempts;
+  if (options.systemClockOffset !== undefined) config.systemClockOffset = options.systemClockOffset;
+
+  if (endpoint !== undefined) options.logger.debug(`aws: ${SERVICES[service].label} endpoint ${endpoint}`);
+  return LOADERS[service](config, options.logger);
+}
