@@ -4,7 +4,7 @@ import { Resolver } from "node:dns/promises";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import dnsPacket from "dns-packet";
-import type { DnsRecord } from "../../src/emulator/dns/records.js";
+import { DNS_TTL, type DnsRecord } from "../../src/emulator/dns/records.js";
 import { type DnsServer, startDnsServer } from "../../src/emulator/dns/server.js";
 import { RunasError } from "../../src/errors.js";
 
@@ -13,7 +13,7 @@ const LONG_TXT = `v=${"x".repeat(300)}`;
 const records: DnsRecord[] = [
   { name: "web.emu.internal", type: "A", value: "203.0.113.10" },
   { name: "web.emu.internal", type: "A", value: "203.0.113.11" },
-  { name: "v6.emu.internal", type: "AAAA", value: "2001:db8::10" },
+  { name: "v6.emu.internal", type: "AAAA", value: "2001:db8::10", ttl: 300 },
   { name: "Id.Emu.Internal.", type: "TXT", value: "i-0123456789abcdef0" },
   { name: "id.emu.internal", type: "TXT", value: "owner=ops" },
   { name: "long.emu.internal", type: "TXT", value: LONG_TXT },
@@ -38,8 +38,12 @@ describe("emulator DNS server", () => {
     assert.deepEqual((await resolver.resolve4("web.emu.internal")).sort(), ["203.0.113.10", "203.0.113.11"]);
   });
 
-  test("answers AAAA", async () => {
-    assert.deepEqual(await resolver.resolve6("v6.emu.internal"), ["2001:db8::10"]);
+  test("answers AAAA, with the record's TTL or the default", async () => {
+    assert.deepEqual(await resolver.resolve6("v6.emu.internal", { ttl: true }), [
+      { address: "2001:db8::10", ttl: 300 },
+    ]);
+    const [first] = await resolver.resolve4("web.emu.internal", { ttl: true });
+    assert.equal(first?.ttl, DNS_TTL);
   });
 
   test("answers TXT, matching names case-insensitively and without the trailing dot", async () => {
@@ -117,6 +121,7 @@ describe("record validation", () => {
     ["AAAA with an IPv4 value", { name: "a.x", type: "AAAA", value: "10.0.0.1" }],
     ["empty name", { name: ".", type: "TXT", value: "i-0123456789abcdef0" }],
     ["unknown type", { name: "a.x", type: "MX" as "A", value: "mail.x" }],
+    ["negative TTL", { name: "a.x", type: "A", value: "10.0.0.1", ttl: -1 }],
   ];
   for (const [what, record] of bad) {
     test(`rejects ${what}`, async () => {

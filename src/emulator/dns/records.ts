@@ -17,10 +17,12 @@ export interface DnsRecord {
   type: DnsRecordType;
   /** IPv4 address (A), IPv6 address (AAAA) or the text of a TXT record (any length). */
   value: string;
+  /** Seconds resolvers may cache the answer (default {@link DNS_TTL}). */
+  ttl?: number;
 }
 
-/** Seconds resolvers may cache answers: short, since fixtures change between test runs. */
-export const DNS_TTL = 5;
+/** Default TTL in seconds (the fixture's documented default). */
+export const DNS_TTL = 60;
 
 /** Longest character-string inside a TXT record (RFC 1035 §3.3). */
 const TXT_CHUNK = 255;
@@ -66,9 +68,9 @@ function toAnswer(name: string, record: DnsRecord): Answer {
   switch (record.type) {
     case "A":
     case "AAAA":
-      return { name, type: record.type, class: "IN", ttl: DNS_TTL, data: record.value };
+      return { name, type: record.type, class: "IN", ttl: record.ttl ?? DNS_TTL, data: record.value };
     case "TXT":
-      return { name, type: "TXT", class: "IN", ttl: DNS_TTL, data: splitTxt(record.value) };
+      return { name, type: "TXT", class: "IN", ttl: record.ttl ?? DNS_TTL, data: splitTxt(record.value) };
   }
 }
 
@@ -90,6 +92,12 @@ function checkRecord(record: DnsRecord, index: number): void {
     });
   if (typeof record.name !== "string" || normaliseDnsName(record.name) === "") throw bad("empty name");
   if (typeof record.value !== "string") throw bad("value must be a string");
+  if (
+    record.ttl !== undefined &&
+    !(Number.isInteger(record.ttl) && record.ttl >= 0 && record.ttl <= 2 ** 31 - 1)
+  ) {
+    throw bad("ttl must be a whole number of seconds");
+  }
   switch (record.type) {
     case "A":
       if (!isIPv4(record.value)) throw bad(`${JSON.stringify(record.value)} is not an IPv4 address`);
