@@ -1,0 +1,177 @@
+/** Carrying out a {@link CredentialPlan}: STS calls, MFA codes and the aws-runas cache. */
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { awsErrorFrom } from "../aws/errors.js";
+import { formatDuration } from "../config/duration.js";
+import type { ResolvedProfile } from "../config/profile.js";
+import type { Logger } from "../log.js";
+import {
+  type CachedCredentials,
+  type CacheKind,
+  cacheFilePath,
+  deleteCacheFile,
+  isFresh,
+  readCacheFile,
+  writeCacheFile,
+} from "./cache.js";
+import type { MfaCodeSource } from "./mfa.js";
+import type { BaseCredentials, CredentialPlan, LongTermBase } from "./plan.js";
+import type { SdkProviderFactory } from "./sdk-providers.js";
+import { chooseSessionName } from "./session-name.js";
+import type { StsFactory } from "./sts.js";
+
+/** What the flows need from the outside world. */
+export interface FlowContext {
+  readonly profile: ResolvedProfile;
+  readonly sts: StsFactory;
+  readonly sdkProviders: SdkProviderFactory;
+  readonly mfa: MfaCodeSource;
+  readonly logger: Logger;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly osUser: () => string;
+}
+
+/**
+ * Runs the plan once and returns credentials. With `refresh`, the profile's own cache file
+ * (the role cache for a role, else the session-token cache) is deleted first.
+ */
+export async function runPlan(
+  plan: CredentialPlan,
+  ctx: FlowContext,
+  options: { readonly refresh?: boolean } = {},
+): Promise<AwsCredentialIdentity> {
+  switch (plan.kind) {
+    case "base":
+      return baseCredentials(plan.base, ctx);
+    case "session-token":
+      return sessionToken(plan.base, ctx, options.refresh ?? false);
+    case "assume-role":
+      return assumeRole(plan, ctx, options.refresh ?? false);
+  }
+}
+
+async function baseCredentials(base: BaseCredentials, ctx: FlowContext): Promise<AwsCredentialIdentity> {
+  switch (base.kind) {
+    case "long-term":
+    case "static":
+      remember(base.keys, ctx.logger);
+      return base.keys;
+    case "sdk": {
+      ctx.logger.debug(
+        `credentials: using the AWS SDK ${base.spec.kind} provider for profile "${base.spec.profile}"`,
+      );
+      const provider = ctx.sdkProviders(base.spec, {
+        paths: ctx.profile.files,
+        region: ctx.profile.region,
+        mfaCodeProvider: ctx.mfa,
+      });
+      try {
+        return remember(await provider(), ctx.logger);
+      } catch (error) {
+        throw awsErrorFrom(error, `profile "${base.spec.profile}"`);
+      }
+    }
+  }
+}
+
+/** GetSessionToken with the long-term keys (and MFA), through `.aws_session_token_<profile>`. */
+async function sessionToken(
+  base: LongTermBase,
+  ctx: FlowContext,
+  refresh: boolean,
+): Promise<CachedCredentials> {
+  remember(base.keys, ctx.logger);
+  return cached(ctx, "session_token", base.profile, refresh, async () => {
+    const { mfaSerial, sessionTokenDuration, region } = ctx.profile;
+    const tokenCode = mfaSerial === undefined ? undefined : await ctx.mfa(mfaSerial);
+    ctx.logger.debug(
+      `credentials: GetSessionToken for profile "${base.profile}" (${formatDuration(sessionTokenDuration)}${mfaSerial ? ", MFA" : ""})`,
+    );
+    return ctx.sts(base.keys, region).getSessionToken({
+      durationSeconds: sessionTokenDuration,
+      serialNumber: mfaSerial,
+      tokenCode,
+    });
+  });
+}
+
+async function assumeRole(
+  plan: Extract<CredentialPlan, { kind: "assume-role" }>,
+  ctx: FlowContext,
+  refresh: boolean,
+): Promise<CachedCredentials> {
+  return cached(ctx, "assume_role", plan.roleCacheName, refresh, async () => {
+    const { mfaSerial, roleDuration, externalId, region, roleSessionName } = ctx.profile;
+    const signing =
+      plan.base.kind === "long-term" && plan.viaSessionToken
+        ? await sessionToken(plan.base, ctx, false)
+        : await baseCredentials(plan.base, ctx);
+    const sts = ctx.sts(signing, region);
+    const sessionName = await chooseSessionName({
+      roleSessionName,
+      callerArn: async () => {
+        try {
+          return (await sts.getCallerIdentity()).arn;
+        } catch (error) {
+          // AssumeRole will report a real credentials problem; only the name is lost here.
+          ctx.logger.debug(
+            `credentials: GetCallerIdentity failed (${(error as Error).message}); using the OS user name`,
+          );
+          return undefined;
+        }
+      },
+      osUser: ctx.osUser,
+    });
+    // With session-token credentials the MFA was given to GetSessionToken already.
+    const serialNumber = plan.viaSessionToken ? undefined : mfaSerial;
+    const tokenCode = serialNumber === undefined ? undefined : await ctx.mfa(serialNumber);
+    ctx.logger.debug(
+      `credentials: AssumeRole ${plan.roleArn.arn} as "${sessionName}" (${formatDuration(roleDuration)}${serialNumber ? ", MFA" : ""}${externalId ? ", external id" : ""})`,
+    );
+    return sts.assumeRole({
+      roleArn: plan.roleArn.arn,
+      roleSessionName: sessionName,
+      durationSeconds: roleDuration,
+      externalId,
+      serialNumber,
+      tokenCode,
+    });
+  });
+}
+
+/** Reads the cache file, else fetches and writes it; cache problems never fail the flow. */
+async function cached(
+  ctx: FlowContext,
+  kind: CacheKind,
+  name: string,
+  refresh: boolean,
+  fetch: () => Promise<CachedCredentials>,
+): Promise<CachedCredentials> {
+  const path = cacheFilePath(ctx.profile.files.configFile, kind, name);
+  if (refresh) {
+    ctx.logger.debug(`credentials: refresh requested, removing ${path}`);
+    await deleteCacheFile(path).catch((error: Error) => ctx.logger.debug(`credentials: ${error.message}`));
+  } else {
+    const hit = await readCacheFile(path);
+    if (hit && isFresh(hit, ctx.now())) {
+      ctx.logger.debug(`credentials: using cached ${kind.replace("_", " ")} credentials from ${path}`);
+      return remember(hit, ctx.logger);
+    }
+    if (hit) ctx.logger.debug(`credentials: cached credentials in ${path} have expired`);
+  }
+  const fresh = remember(await fetch(), ctx.logger);
+  try {
+    await writeCacheFile(path, fresh);
+    ctx.logger.debug(`credentials: cached in ${path}`);
+  } catch (error) {
+    ctx.logger.debug(`credentials: cannot write ${path}: ${(error as Error).message}`);
+  }
+  return fresh;
+}
+
+/** Registers the secret parts with the logger so no log line can ever show them. */
+function remember<T extends AwsCredentialIdentity>(credentials: T, logger: Logger): T {
+  logger.addSecret(credentials.secretAccessKey);
+  logger.addSecret(credentials.sessionToken);
+  return credentials;
+}

@@ -1,0 +1,89 @@
+/** An in-memory STS for flow tests: issues credentials, records every call and what signed it. */
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import type { CachedCredentials } from "../../src/credentials/cache.js";
+import type { AssumeRoleInput, GetSessionTokenInput, StsFactory } from "../../src/credentials/sts.js";
+import { AwsError } from "../../src/errors.js";
+
+export type StsCall =
+  | { op: "GetSessionToken"; signedWith: string; region: string | undefined; input: GetSessionTokenInput }
+  | { op: "AssumeRole"; signedWith: string; region: string | undefined; input: AssumeRoleInput }
+  | { op: "GetCallerIdentity"; signedWith: string; region: string | undefined };
+
+export interface FakeSts {
+  readonly factory: StsFactory;
+  readonly calls: StsCall[];
+  ops(): string[];
+  /** When set, a GetSessionToken/AssumeRole carrying an MFA serial must carry this code. */
+  mfaCode: string | undefined;
+  /** Thrown by the next STS call, then cleared. */
+  failNext: Error | undefined;
+}
+
+export function createFakeSts(now: () => number, users: Record<string, string>): FakeSts {
+  const principals = new Map<string, string>(Object.entries(users));
+  let counter = 0;
+  const issue = (prefix: string, seconds: number, principal: string): CachedCredentials => {
+    counter++;
+    const accessKeyId = `ASIA${prefix}${String(counter).padStart(4, "0")}`;
+    principals.set(accessKeyId, principal);
+    return {
+      accessKeyId,
+      secretAccessKey: `secret-${prefix}-${counter}`,
+      sessionToken: `token-${prefix}-${counter}`,
+      expiration: new Date(Math.floor(now() / 1000) * 1000 + seconds * 1000),
+    };
+  };
+  const fake: FakeSts = {
+    calls: [],
+    ops: () => fake.calls.map((c) => c.op),
+    mfaCode: undefined,
+    failNext: undefined,
+    factory: (credentials, region) => {
+      const signer = async () => {
+        const c: AwsCredentialIdentity =
+          typeof credentials === "function"
+            ? await (credentials as AwsCredentialIdentityProvider)()
+            : credentials;
+        return c.accessKeyId;
+      };
+      const check = (serial: string | undefined, code: string | undefined) => {
+        if (fake.failNext) {
+          const e = fake.failNext;
+          fake.failNext = undefined;
+          throw e;
+        }
+        if (serial !== undefined && fake.mfaCode !== undefined && code !== fake.mfaCode) {
+          throw new AwsError("AccessDenied", "STS: access denied: MultiFactorAuthentication failed");
+        }
+      };
+      return {
+        getSessionToken: async (input) => {
+          const signedWith = await signer();
+          fake.calls.push({ op: "GetSessionToken", signedWith, region, input });
+          check(input.serialNumber, input.tokenCode);
+          return issue("SESS", input.durationSeconds, principals.get(signedWith) ?? "unknown");
+        },
+        assumeRole: async (input) => {
+          const signedWith = await signer();
+          fake.calls.push({ op: "AssumeRole", signedWith, region, input });
+          check(input.serialNumber, input.tokenCode);
+          const roleName = input.roleArn.split("/").at(-1);
+          const account = input.roleArn.split(":")[4];
+          return issue(
+            "ROLE",
+            input.durationSeconds,
+            `arn:aws:sts::${account}:assumed-role/${roleName}/${input.roleSessionName}`,
+          );
+        },
+        getCallerIdentity: async () => {
+          const signedWith = await signer();
+          fake.calls.push({ op: "GetCallerIdentity", signedWith, region });
+          check(undefined, undefined);
+          const arn = principals.get(signedWith) ?? "unknown";
+          return { arn, account: arn.split(":")[4] ?? "", userId: `ID-${signedWith}` };
+        },
+      };
+    },
+  };
+  return fake;
+}
