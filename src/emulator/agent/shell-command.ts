@@ -1,0 +1,48 @@
+/**
+ * Which program the emulated instance runs for shells and commands. Chosen for predictability:
+ * bash without profile or rc files and with the prompt `$ `, so tests and demos can wait for it;
+ * history is not saved. Pure apart from looking for bash on disk.
+ */
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
+
+/** The prompt every emulated shell shows. */
+export const SHELL_PROMPT = "$ ";
+
+export interface ShellLaunch {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+const BASH_CANDIDATES = ["/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"];
+
+/**
+ * The shell: an explicit choice, else `$SHELL` when it is bash, else the first bash found, else
+ * `$SHELL` or `/bin/sh`.
+ */
+export function pickShell(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return explicit;
+  const userShell = env.SHELL;
+  if (userShell && basename(userShell) === "bash" && existsSync(userShell)) return userShell;
+  return BASH_CANDIDATES.find((p) => existsSync(p)) ?? userShell ?? "/bin/sh";
+}
+
+/** The program, arguments and environment for an interactive shell, or for `command` when given. */
+export function shellLaunch(
+  shell: string,
+  command?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ShellLaunch {
+  const args = basename(shell) === "bash" ? ["--noprofile", "--norc"] : [];
+  if (command !== undefined) args.push("-c", command);
+  const childEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && key !== "PROMPT_COMMAND") childEnv[key] = value;
+  }
+  childEnv.PS1 = SHELL_PROMPT;
+  childEnv.TERM = "xterm-256color";
+  // An empty HISTFILE keeps emulated sessions out of the user's real shell history.
+  childEnv.HISTFILE = "";
+  return { file: shell, args, env: childEnv };
+}
