@@ -27,7 +27,7 @@ export interface SsmClient {
 }
 
 /** DescribeInstances allows 5..1000 per page. */
-const EC2_PAGE_SIZE = 1000;
+const EC2_PAGE_SIZE = { min: 5, max: 1000 } as const;
 /** DescribeInstanceInformation allows 5..50 per page. */
 const SSM_PAGE_SIZE = 50;
 /** At most this many ids in one InstanceIds filter (the API takes up to 100 values). */
@@ -37,10 +37,22 @@ const MAX_PAGES = 1000;
 
 export type AwsLookups = Pick<ResolveContext, "describeInstances" | "describeInstanceInformation">;
 
+export interface AwsLookupOptions {
+  /** DescribeInstances MaxResults, 5..1000 (default 1000; smaller only to exercise paging). */
+  ec2PageSize?: number;
+}
+
 /** The AWS half of a {@link ResolveContext}, on the given clients. */
-export function createAwsLookups(clients: { ec2: Ec2Client; ssm: SsmClient }): AwsLookups {
+export function createAwsLookups(
+  clients: { ec2: Ec2Client; ssm: SsmClient },
+  options: AwsLookupOptions = {},
+): AwsLookups {
+  const pageSize = options.ec2PageSize ?? EC2_PAGE_SIZE.max;
+  if (!Number.isInteger(pageSize) || pageSize < EC2_PAGE_SIZE.min || pageSize > EC2_PAGE_SIZE.max) {
+    throw new RangeError(`ec2PageSize must be ${EC2_PAGE_SIZE.min}..${EC2_PAGE_SIZE.max}, got ${pageSize}`);
+  }
   return {
-    describeInstances: (filters) => describeInstances(clients.ec2, filters),
+    describeInstances: (filters) => describeInstances(clients.ec2, filters, pageSize),
     describeInstanceInformation: (ids) => describeInstanceInformation(clients.ssm, ids),
   };
 }
@@ -48,12 +60,13 @@ export function createAwsLookups(clients: { ec2: Ec2Client; ssm: SsmClient }): A
 async function describeInstances(
   ec2: Ec2Client,
   filters: readonly InstanceFilter[],
+  pageSize: number,
 ): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
   await readPages("DescribeInstances", async (NextToken) => {
     const input: DescribeInstancesCommandInput = {
       Filters: filters.map((filter) => ({ Name: filter.name, Values: [...filter.values] })),
-      MaxResults: EC2_PAGE_SIZE,
+      MaxResults: pageSize,
       ...(NextToken ? { NextToken } : {}),
     };
     const page = await ec2.send(new DescribeInstancesCommand(input));

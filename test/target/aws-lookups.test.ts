@@ -49,6 +49,19 @@ describe("createAwsLookups", () => {
     assert.equal(ssm.calls.length, 3 + 3 + 1);
   });
 
+  test("ec2PageSize sets MaxResults and is checked", async () => {
+    const ec2 = new FakeEc2(fleet);
+    await createAwsLookups({ ec2, ssm: new FakeSsm(fleet) }, { ec2PageSize: 5 }).describeInstances([]);
+    assert.equal(ec2.calls.length, Math.ceil(fleet.length / 5));
+    assert.ok(ec2.calls.every((call) => call.MaxResults === 5));
+    for (const bad of [4, 1001, 5.5]) {
+      assert.throws(
+        () => createAwsLookups({ ec2, ssm: new FakeSsm(fleet) }, { ec2PageSize: bad }),
+        RangeError,
+      );
+    }
+  });
+
   test("no ids: no call", async () => {
     const ssm = new FakeSsm(fleet);
     assert.deepEqual(
