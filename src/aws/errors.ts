@@ -34,7 +34,11 @@ const THROTTLED: Known = {
 const KNOWN: Readonly<Record<string, Known>> = {
   ExpiredToken: EXPIRED,
   ExpiredTokenException: EXPIRED,
-  RequestExpired: { message: "the request expired before AWS saw it", hint: "check the system clock" },
+  // EC2's answer both to expired credentials and to a request signed too long ago.
+  RequestExpired: {
+    message: "the request or its credentials have expired",
+    hint: "run again with -r to drop cached credentials, and check the system clock",
+  },
   InvalidClientTokenId: BAD_KEY_ID,
   UnrecognizedClientException: BAD_KEY_ID,
   AuthFailure: { message: "AWS could not validate the credentials", hint: BAD_KEY_ID.hint },

@@ -3,6 +3,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import { awsErrorFrom } from "../aws/errors.js";
 import { formatDuration } from "../config/duration.js";
 import type { ResolvedProfile } from "../config/profile.js";
+import { AwsError } from "../errors.js";
 import type { Logger } from "../log.js";
 import {
   type CachedCredentials,
@@ -80,6 +81,14 @@ async function sessionToken(
   ctx: FlowContext,
   refresh: boolean,
 ): Promise<CachedCredentials> {
+  return (await sessionTokenWithOrigin(base, ctx, refresh)).credentials;
+}
+
+async function sessionTokenWithOrigin(
+  base: LongTermBase,
+  ctx: FlowContext,
+  refresh: boolean,
+): Promise<CacheResult> {
   remember(base.keys, ctx.logger);
   return cached(ctx, "session_token", base.profile, refresh, async () => {
     const { mfaSerial, sessionTokenDuration, region } = ctx.profile;
@@ -100,43 +109,76 @@ async function assumeRole(
   ctx: FlowContext,
   refresh: boolean,
 ): Promise<CachedCredentials> {
-  return cached(ctx, "assume_role", plan.roleCacheName, refresh, async () => {
-    const { mfaSerial, roleDuration, externalId, region, roleSessionName } = ctx.profile;
-    const signing =
-      plan.base.kind === "long-term" && plan.viaSessionToken
-        ? await sessionToken(plan.base, ctx, false)
-        : await baseCredentials(plan.base, ctx);
-    const sts = ctx.sts(signing, region);
-    const sessionName = await chooseSessionName({
-      roleSessionName,
-      callerArn: async () => {
-        try {
-          return (await sts.getCallerIdentity()).arn;
-        } catch (error) {
-          // AssumeRole will report a real credentials problem; only the name is lost here.
-          ctx.logger.debug(
-            `credentials: GetCallerIdentity failed (${(error as Error).message}); using the OS user name`,
-          );
-          return undefined;
-        }
-      },
-      osUser: ctx.osUser,
-    });
-    // With session-token credentials the MFA was given to GetSessionToken already.
-    const serialNumber = plan.viaSessionToken ? undefined : mfaSerial;
-    const tokenCode = serialNumber === undefined ? undefined : await ctx.mfa(serialNumber);
-    ctx.logger.debug(
-      `credentials: AssumeRole ${plan.roleArn.arn} as "${sessionName}" (${formatDuration(roleDuration)}${serialNumber ? ", MFA" : ""}${externalId ? ", external id" : ""})`,
-    );
-    return sts.assumeRole({
-      roleArn: plan.roleArn.arn,
-      roleSessionName: sessionName,
-      durationSeconds: roleDuration,
-      externalId,
-      serialNumber,
-      tokenCode,
-    });
+  const result = await cached(ctx, "assume_role", plan.roleCacheName, refresh, async () => {
+    if (!(plan.base.kind === "long-term" && plan.viaSessionToken)) {
+      return assumeRoleWith(plan, ctx, await baseCredentials(plan.base, ctx));
+    }
+    const session = await sessionTokenWithOrigin(plan.base, ctx, false);
+    try {
+      return await assumeRoleWith(plan, ctx, session.credentials);
+    } catch (error) {
+      // The session-token cache is shared by every profile with this source profile, and may
+      // come from one without MFA; a role that needs MFA then refuses it. Get a fresh one, once.
+      const retry = session.fromCache && ctx.profile.mfaSerial !== undefined && isAccessDenied(error);
+      if (!retry) throw error;
+      ctx.logger.debug("credentials: AssumeRole refused the cached session token; getting one with MFA");
+      const fresh = await sessionTokenWithOrigin(plan.base, ctx, true);
+      return assumeRoleWith(plan, ctx, fresh.credentials);
+    }
   });
+  return result.credentials;
+}
+
+/** One AssumeRole signed with `signing`, choosing the session name first. */
+async function assumeRoleWith(
+  plan: Extract<CredentialPlan, { kind: "assume-role" }>,
+  ctx: FlowContext,
+  signing: AwsCredentialIdentity,
+): Promise<CachedCredentials> {
+  const { mfaSerial, roleDuration, externalId, region, roleSessionName } = ctx.profile;
+  const sts = ctx.sts(signing, region);
+  const sessionName = await chooseSessionName({
+    roleSessionName,
+    callerArn: async () => {
+      try {
+        return (await sts.getCallerIdentity()).arn;
+      } catch (error) {
+        // AssumeRole will report a real credentials problem; only the name is lost here.
+        ctx.logger.debug(
+          `credentials: GetCallerIdentity failed (${(error as Error).message}); using the OS user name`,
+        );
+        return undefined;
+      }
+    },
+    osUser: ctx.osUser,
+  });
+  // With session-token credentials the MFA was given to GetSessionToken already.
+  const serialNumber = plan.viaSessionToken ? undefined : mfaSerial;
+  const tokenCode = serialNumber === undefined ? undefined : await ctx.mfa(serialNumber);
+  ctx.logger.debug(
+    `credentials: AssumeRole ${plan.roleArn.arn} as "${sessionName}" (${formatDuration(roleDuration)}${serialNumber ? ", MFA" : ""}${externalId ? ", external id" : ""})`,
+  );
+  return sts.assumeRole({
+    roleArn: plan.roleArn.arn,
+    roleSessionName: sessionName,
+    durationSeconds: roleDuration,
+    externalId,
+    serialNumber,
+    tokenCode,
+  });
+}
+
+function isAccessDenied(error: unknown): boolean {
+  return (
+    error instanceof AwsError &&
+    (error.awsCode === "AccessDenied" || error.awsCode === "AccessDeniedException")
+  );
+}
+
+interface CacheResult {
+  readonly credentials: CachedCredentials;
+  /** Read from the cache file rather than fetched now. */
+  readonly fromCache: boolean;
 }
 
 /** Reads the cache file, else fetches and writes it; cache problems never fail the flow. */
@@ -146,7 +188,7 @@ async function cached(
   name: string,
   refresh: boolean,
   fetch: () => Promise<CachedCredentials>,
-): Promise<CachedCredentials> {
+): Promise<CacheResult> {
   const path = cacheFilePath(ctx.profile.files.configFile, kind, name);
   if (refresh) {
     ctx.logger.debug(`credentials: refresh requested, removing ${path}`);
@@ -155,7 +197,7 @@ async function cached(
     const hit = await readCacheFile(path);
     if (hit && isFresh(hit, ctx.now())) {
       ctx.logger.debug(`credentials: using cached ${kind.replace("_", " ")} credentials from ${path}`);
-      return remember(hit, ctx.logger);
+      return { credentials: remember(hit, ctx.logger), fromCache: true };
     }
     if (hit) ctx.logger.debug(`credentials: cached credentials in ${path} have expired`);
   }
@@ -166,7 +208,7 @@ async function cached(
   } catch (error) {
     ctx.logger.debug(`credentials: cannot write ${path}: ${(error as Error).message}`);
   }
-  return fresh;
+  return { credentials: fresh, fromCache: false };
 }
 
 /** Registers the secret parts with the logger so no log line can ever show them. */

@@ -15,17 +15,21 @@ export interface FakeSts {
   ops(): string[];
   /** When set, a GetSessionToken/AssumeRole carrying an MFA serial must carry this code. */
   mfaCode: string | undefined;
-  /** Thrown by the next STS call, then cleared. */
-  failNext: Error | undefined;
+  /** Thrown by the next call of `op`, then cleared. */
+  failNext: { op: StsCall["op"]; error: Error } | undefined;
+  /** Roles that refuse callers without MFA (given now, or behind their session token). */
+  readonly mfaRoles: Set<string>;
 }
 
 export function createFakeSts(now: () => number, users: Record<string, string>): FakeSts {
   const principals = new Map<string, string>(Object.entries(users));
+  const withMfa = new Set<string>();
   let counter = 0;
-  const issue = (prefix: string, seconds: number, principal: string): CachedCredentials => {
+  const issue = (prefix: string, seconds: number, principal: string, mfa: boolean): CachedCredentials => {
     counter++;
     const accessKeyId = `ASIA${prefix}${String(counter).padStart(4, "0")}`;
     principals.set(accessKeyId, principal);
+    if (mfa) withMfa.add(accessKeyId);
     return {
       accessKeyId,
       secretAccessKey: `secret-${prefix}-${counter}`,
@@ -38,6 +42,7 @@ export function createFakeSts(now: () => number, users: Record<string, string>):
     ops: () => fake.calls.map((c) => c.op),
     mfaCode: undefined,
     failNext: undefined,
+    mfaRoles: new Set(),
     factory: (credentials, region) => {
       const signer = async () => {
         const c: AwsCredentialIdentity =
@@ -46,9 +51,9 @@ export function createFakeSts(now: () => number, users: Record<string, string>):
             : credentials;
         return c.accessKeyId;
       };
-      const check = (serial: string | undefined, code: string | undefined) => {
-        if (fake.failNext) {
-          const e = fake.failNext;
+      const check = (op: StsCall["op"], serial: string | undefined, code: string | undefined) => {
+        if (fake.failNext?.op === op) {
+          const e = fake.failNext.error;
           fake.failNext = undefined;
           throw e;
         }
@@ -60,25 +65,38 @@ export function createFakeSts(now: () => number, users: Record<string, string>):
         getSessionToken: async (input) => {
           const signedWith = await signer();
           fake.calls.push({ op: "GetSessionToken", signedWith, region, input });
-          check(input.serialNumber, input.tokenCode);
-          return issue("SESS", input.durationSeconds, principals.get(signedWith) ?? "unknown");
+          check("GetSessionToken", input.serialNumber, input.tokenCode);
+          return issue(
+            "SESS",
+            input.durationSeconds,
+            principals.get(signedWith) ?? "unknown",
+            input.tokenCode !== undefined,
+          );
         },
         assumeRole: async (input) => {
           const signedWith = await signer();
           fake.calls.push({ op: "AssumeRole", signedWith, region, input });
-          check(input.serialNumber, input.tokenCode);
+          check("AssumeRole", input.serialNumber, input.tokenCode);
+          const mfa = input.tokenCode !== undefined || withMfa.has(signedWith);
+          if (fake.mfaRoles.has(input.roleArn) && !mfa) {
+            throw new AwsError(
+              "AccessDenied",
+              `STS AssumeRole: access denied: not authorized to perform sts:AssumeRole`,
+            );
+          }
           const roleName = input.roleArn.split("/").at(-1);
           const account = input.roleArn.split(":")[4];
           return issue(
             "ROLE",
             input.durationSeconds,
             `arn:aws:sts::${account}:assumed-role/${roleName}/${input.roleSessionName}`,
+            mfa,
           );
         },
         getCallerIdentity: async () => {
           const signedWith = await signer();
           fake.calls.push({ op: "GetCallerIdentity", signedWith, region });
-          check(undefined, undefined);
+          check("GetCallerIdentity", undefined, undefined);
           const arn = principals.get(signedWith) ?? "unknown";
           return { arn, account: arn.split(":")[4] ?? "", userId: `ID-${signedWith}` };
         },

@@ -27,6 +27,13 @@ mfa_serial = arn:aws:iam::111111111111:mfa/alice
 role_arn = arn:aws:iam::222222222222:role/Admin
 source_profile = user
 
+[profile admin-mfa]
+role_arn = arn:aws:iam::222222222222:role/NeedsMfa
+source_profile = plain
+mfa_serial = arn:aws:iam::111111111111:mfa/plain
+
+[profile plain]
+
 [profile admin-long]
 role_arn = arn:aws:iam::222222222222:role/Admin
 source_profile = user
@@ -238,6 +245,34 @@ describe("role, 1h or less", () => {
     assert.equal(s.sts.ops().filter((o) => o === "GetSessionToken").length, 2);
   });
 
+  test("a cached session token without MFA is replaced, once, when an MFA role refuses it", async (t) => {
+    const s = await setup(t);
+    s.sts.mfaRoles.add("arn:aws:iam::222222222222:role/NeedsMfa");
+    await s.run("plain");
+    assert.deepEqual(s.sts.ops(), ["GetSessionToken"]);
+    s.promptAnswers.push("333333");
+    const out = await s.run("admin-mfa");
+    assert.deepEqual(s.sts.ops(), [
+      "GetSessionToken",
+      "GetCallerIdentity",
+      "AssumeRole",
+      "GetSessionToken",
+      "GetCallerIdentity",
+      "AssumeRole",
+    ]);
+    const gst = s.sts.calls[3]!;
+    assert.equal(gst.op === "GetSessionToken" && gst.input.tokenCode, "333333");
+    assert.equal(out.credentials.accessKeyId, "ASIAROLE0003");
+    assert.equal(s.prompts.length, 1);
+    // A refusal with a session token fetched just now is final: no second prompt.
+    await rm(join(s.dir, ".aws_session_token_plain"));
+    s.promptAnswers.push("444444", "555555");
+    s.sts.failNext = { op: "AssumeRole", error: new AwsError("AccessDenied", "no") };
+    await assert.rejects(s.run("admin-mfa", { refresh: true }), AwsError);
+    assert.equal(s.prompts.length, 2);
+    assert.deepEqual(s.sts.ops().slice(6), ["GetSessionToken", "GetCallerIdentity", "AssumeRole"]);
+  });
+
   test("a wrong MFA code is reported as AccessDenied and nothing is cached", async (t) => {
     const s = await setup(t);
     s.sts.mfaCode = "999999";
@@ -292,7 +327,10 @@ describe("session name and external id", () => {
     await s.run("ext");
     const ar = s.sts.calls.at(-1)!;
     assert.equal(ar.op === "AssumeRole" && ar.input.roleSessionName, "plainuser");
-    s.sts.failNext = new AwsError("AccessDenied", "no GetCallerIdentity for you");
+    s.sts.failNext = {
+      op: "GetCallerIdentity",
+      error: new AwsError("AccessDenied", "no GetCallerIdentity for you"),
+    };
     await s.run("ext", { refresh: true });
     const ar2 = s.sts.calls.at(-1)!;
     assert.equal(ar2.op === "AssumeRole" && ar2.input.roleSessionName, "os-user");
@@ -348,7 +386,7 @@ describe("the provider", () => {
     const s = await setup(t);
     const out = await s.run("named");
     s.clock.ms += 2 * 3600 * 1000;
-    s.sts.failNext = new AwsError("Throttling", "slow down");
+    s.sts.failNext = { op: "AssumeRole", error: new AwsError("Throttling", "slow down") };
     await assert.rejects(out.provider(), AwsError);
     assert.equal((await out.provider()).accessKeyId.startsWith("ASIAROLE"), true);
   });
