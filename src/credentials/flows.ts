@@ -69,7 +69,14 @@ async function baseCredentials(base: BaseCredentials, ctx: FlowContext): Promise
       try {
         return remember(await provider(), ctx.logger);
       } catch (error) {
-        throw awsErrorFrom(error, `profile "${base.spec.profile}"`);
+        const translated = awsErrorFrom(error, `profile "${base.spec.profile}"`);
+        if (base.spec.kind === "sso" && translated instanceof AwsError && translated.hint === undefined) {
+          throw new AwsError(translated.awsCode, translated.message, {
+            hint: `sign in with: aws sso login --profile ${base.spec.profile}`,
+            cause: error,
+          });
+        }
+        throw translated;
       }
     }
   }

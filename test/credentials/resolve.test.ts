@@ -456,7 +456,8 @@ describe("profiles for the SDK's providers", () => {
       (e: unknown) =>
         e instanceof AwsError &&
         e.message ===
-          'profile "sso": cannot load credentials: The SSO session has expired. Run aws sso login.',
+          'profile "sso": cannot load credentials: The SSO session has expired. Run aws sso login.' &&
+        e.hint === "sign in with: aws sso login --profile sso",
     );
   });
 
