@@ -14,6 +14,9 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
+  // Prefer the ESM builds (the AWS SDK ships both): dynamic imports of CommonJS builds lose
+  // their named exports in an ESM bundle, and ESM tree-shakes better.
+  mainFields: ["module", "main"],
   // node-pty is a native addon and must be loaded from node_modules at run time.
   external: ["node-pty"],
   // Some CommonJS dependencies call require(); give the ESM bundle a require of its own.

@@ -232,7 +232,10 @@ export class DataChannel extends Duplex {
     if (ws) {
       ws.removeAllListeners();
       ws.on("error", () => {});
-      ws.terminate();
+      // A graceful close flushes what is still queued (e.g. a TerminateSession flag); a peer
+      // that never answers the close frame is cut off after a second.
+      ws.close(1000);
+      this.#clock.after(1000, () => ws.terminate());
     }
     const release = this.#pendingWrite;
     this.#pendingWrite = null;

@@ -1,0 +1,74 @@
+/**
+ * What every session command does before its session starts: credentials and region for the
+ * profile, SDK clients built on demand (each client package loads only when first used), and
+ * the target turned into an instance id.
+ */
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
+import {
+  createAwsLookups,
+  createDnsLookupFromEnv,
+  type ResolvedTarget,
+  resolveTarget,
+} from "../../target/index.js";
+import type { RunContext } from "../context.js";
+import type { SsmInput } from "../inputs.js";
+import { resolveCommandCredentials } from "./credentials.js";
+
+// The SDK warns on every run under Node 20 about its future support policy: noise for users of
+// a CLI, who cannot act on it per command. Users can still opt back in by setting it to "false".
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+export interface AwsSession {
+  region: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** The SDK client of a service, built once on first use. */
+  client<S extends ServiceName>(service: S): Promise<AwsClients[S]>;
+  /** Current credentials as plain values (for the external plugin's environment). */
+  currentCredentials(): Promise<AwsCredentialIdentity>;
+  destroy(): void;
+}
+
+export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
+  const { region, credentials } = await resolveCommandCredentials(input, ctx);
+  const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
+  return {
+    region,
+    credentials,
+    client<S extends ServiceName>(service: S): Promise<AwsClients[S]> {
+      let client = clients.get(service);
+      if (!client) {
+        client = createClient(service, { region, credentials, logger: ctx.logger, env: ctx.env });
+        clients.set(service, client);
+      }
+      return client as Promise<AwsClients[S]>;
+    },
+    async currentCredentials() {
+      return typeof credentials === "function" ? credentials() : credentials;
+    },
+    destroy() {
+      for (const client of clients.values()) void client.then((c) => c.destroy());
+    },
+  };
+}
+
+/** Turns the user's target into one running instance; ids make no API call at all. */
+export async function resolveInstance(
+  target: string,
+  aws: AwsSession,
+  ctx: RunContext,
+): Promise<ResolvedTarget> {
+  let lookups: ReturnType<typeof createAwsLookups> | undefined;
+  const getLookups = async () => {
+    lookups ??= createAwsLookups({ ec2: await aws.client("ec2"), ssm: await aws.client("ssm") });
+    return lookups;
+  };
+  const resolved = await resolveTarget(target, {
+    describeInstances: async (filters) => (await getLookups()).describeInstances(filters),
+    describeInstanceInformation: async (ids) => (await getLookups()).describeInstanceInformation(ids),
+    dns: createDnsLookupFromEnv(ctx.env),
+    logger: ctx.logger,
+  });
+  ctx.logger.debug(`target ${target} -> ${resolved.instanceId} (${resolved.via})`);
+  return resolved;
+}

@@ -1,0 +1,42 @@
+/** The credentials and region a session command runs with (cli-reference §1–2). */
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { resolveCredentials } from "../../credentials/index.js";
+import { RunasError } from "../../errors.js";
+import type { RunContext } from "../context.js";
+import type { SsmInput } from "../inputs.js";
+
+export interface CommandCredentials {
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+}
+
+export async function resolveCommandCredentials(
+  input: SsmInput,
+  ctx: RunContext,
+): Promise<CommandCredentials> {
+  const g = input.global;
+  const resolved = await resolveCredentials(
+    {
+      profile: input.profile,
+      env: ctx.env,
+      flags: {
+        duration: g.sessionTokenDuration,
+        roleDuration: g.roleDuration,
+        otp: g.mfaCode,
+        mfaSerial: g.mfaSerial,
+        externalId: g.externalId,
+        refresh: g.refresh,
+        expiration: g.showExpiration,
+        whoami: g.whoami,
+      },
+    },
+    { logger: ctx.logger, writeErr: (text) => ctx.stderr.write(text) },
+  );
+  if (!resolved.region) {
+    throw new RunasError("NO_REGION", `no AWS region for profile "${resolved.profile.name}"`, {
+      hint: "set AWS_REGION, or region = ... in the profile (or its source profile, or [default])",
+      exitCode: 2,
+    });
+  }
+  return { region: resolved.region, credentials: resolved.provider };
+}

@@ -1,0 +1,70 @@
+/** Runs `aws-runas ssm forward`: listener → credentials → target → StartSession → port session. */
+import { listenLocal, runPortSession } from "../../session/port.js";
+import {
+  openSessionChannel,
+  type StartSessionRequest,
+  startSession,
+  terminateSession,
+} from "../../session/start.js";
+import type { RunContext } from "../context.js";
+import type { ForwardInput } from "../inputs.js";
+import { openAwsSession, resolveInstance } from "./aws-session.js";
+import { runWithPlugin } from "./plugin.js";
+
+/** Runs the session and resolves with the process exit code. */
+export async function runForward(input: ForwardInput, ctx: RunContext): Promise<number> {
+  // Bind first: a busy or privileged port fails before any session is created.
+  const server = input.plugin ? null : await listenLocal(input.localPort);
+  const aws = await openAwsSession(input, ctx).catch((error) => {
+    server?.close();
+    throw error;
+  });
+  try {
+    const { instanceId } = await resolveInstance(input.target, aws, ctx);
+    const localPort = server ? (server.address() as { port: number }).port : input.localPort;
+    const request: StartSessionRequest = input.remoteHost
+      ? {
+          target: instanceId,
+          documentName: "AWS-StartPortForwardingSessionToRemoteHost",
+          parameters: {
+            host: [input.remoteHost],
+            portNumber: [String(input.remotePort)],
+            localPortNumber: [String(localPort)],
+          },
+        }
+      : {
+          target: instanceId,
+          documentName: "AWS-StartPortForwardingSession",
+          parameters: { portNumber: [String(input.remotePort)], localPortNumber: [String(localPort)] },
+        };
+    const ssm = await aws.client("ssm");
+    const started = await startSession(ssm, request, ctx.logger);
+    if (!server) return await runWithPlugin({ aws, started, request, ctx, interactive: false });
+
+    const channel = await openSessionChannel({
+      ssm,
+      kms: () => aws.client("kms"),
+      started,
+      target: instanceId,
+      logger: ctx.logger,
+    });
+    ctx.stderr.write(
+      `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,
+    );
+    const stop = new Promise<void>((resolve) => {
+      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
+    });
+    try {
+      const result = await runPortSession({ channel, server, logger: ctx.logger, stop });
+      // The flag ends mux and new basic sessions; the API call covers old agents and is harmless otherwise.
+      await terminateSession(ssm, started.sessionId, ctx.logger);
+      ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`);
+      return result.exitCode;
+    } finally {
+      channel.close();
+    }
+  } finally {
+    server?.close();
+    aws.destroy();
+  }
+}

@@ -1,0 +1,44 @@
+/** Runs `aws-runas ssm shell`: credentials → target → StartSession → interactive shell. */
+import { runShellSession } from "../../session/shell.js";
+import { openSessionChannel, startSession } from "../../session/start.js";
+import type { RunContext } from "../context.js";
+import type { ShellInput } from "../inputs.js";
+import { openAwsSession, resolveInstance } from "./aws-session.js";
+import { runWithPlugin } from "./plugin.js";
+
+/** Runs the session and resolves with the process exit code. */
+export async function runShell(input: ShellInput, ctx: RunContext): Promise<number> {
+  const aws = await openAwsSession(input, ctx);
+  try {
+    const { instanceId } = await resolveInstance(input.target, aws, ctx);
+    const request = {
+      target: instanceId,
+      documentName: input.document,
+      parameters: copyParameters(input.parameters),
+    };
+    const ssm = await aws.client("ssm");
+    const started = await startSession(ssm, request, ctx.logger);
+    if (input.plugin) return await runWithPlugin({ aws, started, request, ctx, interactive: true });
+    ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
+    const channel = await openSessionChannel({
+      ssm,
+      kms: () => aws.client("kms"),
+      started,
+      target: instanceId,
+      logger: ctx.logger,
+    });
+    try {
+      const code = await runShellSession({ channel, io: ctx, logger: ctx.logger });
+      ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`);
+      return code;
+    } finally {
+      channel.close();
+    }
+  } finally {
+    aws.destroy();
+  }
+}
+
+function copyParameters(parameters: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [...v]]));
+}

@@ -1,0 +1,47 @@
+/**
+ * Runs `aws-runas ssm ssh` as an SSH ProxyCommand: credentials → target → (EC2 Instance Connect)
+ * → StartSession(AWS-StartSSHSession) → raw stream on stdin/stdout. Nothing but SSH bytes ever
+ * goes to stdout; status lines go to stderr.
+ */
+
+import { openSessionChannel, type StartSessionRequest, startSession } from "../../session/start.js";
+import { runStreamSession } from "../../session/stream.js";
+import type { RunContext } from "../context.js";
+import type { SshInput } from "../inputs.js";
+import { openAwsSession, resolveInstance } from "./aws-session.js";
+import { runWithPlugin } from "./plugin.js";
+
+/** Runs the session and resolves with the process exit code. */
+export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> {
+  const aws = await openAwsSession(input, ctx);
+  try {
+    const { instanceId } = await resolveInstance(input.target, aws, ctx);
+    if (input.ec2ic) {
+      const { pushPublicKey } = await import("./ec2ic.js");
+      await pushPublicKey({ aws, instanceId, osUser: input.user, host: input.target, ctx });
+    }
+    const request: StartSessionRequest = {
+      target: instanceId,
+      documentName: "AWS-StartSSHSession",
+      parameters: { portNumber: [String(input.port)] },
+    };
+    const ssm = await aws.client("ssm");
+    const started = await startSession(ssm, request, ctx.logger);
+    if (input.plugin) return await runWithPlugin({ aws, started, request, ctx, interactive: false });
+    ctx.logger.debug(`Starting session with SessionId: ${started.sessionId}`);
+    const channel = await openSessionChannel({
+      ssm,
+      kms: () => aws.client("kms"),
+      started,
+      target: instanceId,
+      logger: ctx.logger,
+    });
+    try {
+      return await runStreamSession({ channel, stdin: ctx.stdin, stdout: ctx.stdout, logger: ctx.logger });
+    } finally {
+      channel.close();
+    }
+  } finally {
+    aws.destroy();
+  }
+}

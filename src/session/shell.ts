@@ -1,0 +1,98 @@
+/**
+ * Interactive shell sessions (Standard_Stream / InteractiveCommands) over a data channel
+ * (ssm-protocol.md §6.1): keystrokes and piped input go out as they come, output is written as
+ * it arrives, the window size is sent at start and on every resize, and Ctrl-C / Ctrl-Z / Ctrl-\
+ * reach the remote side as bytes (raw mode), never as local signals.
+ */
+import { once } from "node:events";
+import type { DataChannel } from "../datachannel/index.js";
+import { ChannelError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { enterRawMode, type TerminalIo, terminalSize } from "./terminal.js";
+
+export interface ShellSessionOptions {
+  channel: DataChannel;
+  io: TerminalIo & { stderr: NodeJS.WritableStream };
+  logger: Logger;
+  /** Process-level signal source (injected for tests). */
+  signals?: NodeJS.EventEmitter;
+}
+
+/** Signals that become bytes for the remote terminal when they reach us anyway (not a TTY, or `kill`). */
+const SIGNAL_BYTES: Record<string, number> = { SIGINT: 0x03, SIGTSTP: 0x1a, SIGQUIT: 0x1c };
+/** Signals that end the client: the terminal is restored first. */
+const FATAL_SIGNALS = ["SIGTERM", "SIGHUP"] as const;
+const CTRL_D = Buffer.from([0x04]);
+
+/** Runs the session until the remote side closes it; resolves with the exit code. */
+export async function runShellSession(options: ShellSessionOptions): Promise<number> {
+  const { channel, io, logger } = options;
+  const signals = options.signals ?? process;
+  const raw = enterRawMode(io);
+  const cleanups: Array<() => void> = [() => raw.restore()];
+  const on = (emitter: NodeJS.EventEmitter, event: string, fn: () => void) => {
+    emitter.on(event, fn);
+    cleanups.push(() => emitter.off(event, fn));
+  };
+
+  try {
+    const ended = new Promise<number>((resolve, reject) => {
+      channel.once("channelClosed", () => resolve(0));
+      channel.once("error", reject);
+      channel.once("close", () => resolve(0));
+      for (const signal of FATAL_SIGNALS) {
+        on(signals, signal, () =>
+          reject(new ChannelError("SIGNAL", `received ${signal}, leaving the session`)),
+        );
+      }
+    });
+
+    channel.once("ready", (info: { customerMessage: string }) => {
+      if (info.customerMessage) io.stderr.write(`${info.customerMessage}\n`);
+    });
+    await Promise.race([channel.whenReady(), ended]);
+
+    const sendSize = () => {
+      const size = terminalSize(io);
+      if (size) channel.sendSize(size.cols, size.rows);
+    };
+    sendSize();
+    on(io.stdout, "resize", sendSize);
+    for (const [signal, byte] of Object.entries(SIGNAL_BYTES)) {
+      on(signals, signal, () => channel.write(Buffer.from([byte])));
+    }
+
+    channel.pipe(io.stdout, { end: false });
+    pumpInput(io, channel, logger);
+    return await ended;
+  } finally {
+    for (const cleanup of cleanups.reverse()) cleanup();
+    channel.unpipe(io.stdout);
+    io.stdin.pause();
+  }
+}
+
+/**
+ * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
+ * gets Ctrl-D (twice when the last line has no newline), so scripts end the session cleanly.
+ */
+function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
+  let last = 0x0a;
+  const onData = (chunk: Buffer) => {
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+    if (!channel.write(chunk)) {
+      io.stdin.pause();
+      channel.once("drain", () => io.stdin.resume());
+    }
+  };
+  io.stdin.on("data", onData);
+  io.stdin.once("end", () => {
+    logger.debug("stdin closed: sending end-of-input to the remote shell");
+    if (channel.writable) {
+      if (last !== 0x0a && last !== 0x0d) channel.write(CTRL_D);
+      channel.write(CTRL_D);
+    }
+  });
+  io.stdin.resume();
+  void once(channel, "close").then(() => io.stdin.off("data", onData));
+}

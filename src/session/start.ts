@@ -1,0 +1,109 @@
+/**
+ * StartSession and the data channel behind it. The same SSM client (and so the same resolved
+ * credentials) serves StartSession, ResumeSession after a drop and TerminateSession; KMS
+ * GenerateDataKey uses the same credentials too — unlike the original, which fell back to the
+ * default credential chain for those (cli-reference §5).
+ */
+import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import {
+  ResumeSessionCommand,
+  type SSMClient,
+  StartSessionCommand,
+  type StartSessionCommandInput,
+  TerminateSessionCommand,
+} from "@aws-sdk/client-ssm";
+import { awsErrorFrom } from "../aws/index.js";
+import { DataChannel, type DataChannelOptions } from "../datachannel/index.js";
+import { RunasError } from "../errors.js";
+import type { Logger } from "../log.js";
+
+/** What StartSession returned, validated at the boundary. */
+export interface StartedSession {
+  sessionId: string;
+  tokenValue: string;
+  streamUrl: string;
+}
+
+export interface StartSessionRequest {
+  target: string;
+  documentName?: string;
+  parameters?: Record<string, string[]>;
+  reason?: string;
+}
+
+export function toStartSessionInput(request: StartSessionRequest): StartSessionCommandInput {
+  const input: StartSessionCommandInput = { Target: request.target };
+  if (request.documentName) input.DocumentName = request.documentName;
+  if (request.parameters && Object.keys(request.parameters).length > 0) input.Parameters = request.parameters;
+  if (request.reason) input.Reason = request.reason;
+  return input;
+}
+
+/** Calls StartSession (the SDK retries throttling with back-off) and checks the response. */
+export async function startSession(
+  ssm: SSMClient,
+  request: StartSessionRequest,
+  logger: Logger,
+): Promise<StartedSession> {
+  let out: { SessionId?: string; TokenValue?: string; StreamUrl?: string };
+  try {
+    out = await ssm.send(new StartSessionCommand(toStartSessionInput(request)));
+  } catch (error) {
+    throw awsErrorFrom(error);
+  }
+  if (!out.SessionId || !out.TokenValue || !out.StreamUrl) {
+    throw new RunasError("BAD_START_SESSION", "StartSession returned no SessionId, TokenValue or StreamUrl");
+  }
+  logger.addSecret(out.TokenValue);
+  return { sessionId: out.SessionId, tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
+}
+
+export interface OpenChannelOptions {
+  ssm: SSMClient;
+  /** Built lazily: only KMS-encrypted sessions need it. */
+  kms: () => Promise<KMSClient>;
+  started: StartedSession;
+  target: string;
+  logger: Logger;
+  limits?: DataChannelOptions["limits"];
+}
+
+/** Opens the websocket data channel with resume and KMS wired to the session's own credentials. */
+export async function openSessionChannel(options: OpenChannelOptions): Promise<DataChannel> {
+  const { ssm, started, logger } = options;
+  return DataChannel.open({
+    streamUrl: started.streamUrl,
+    tokenValue: started.tokenValue,
+    sessionId: started.sessionId,
+    targetId: options.target,
+    logger,
+    limits: options.limits,
+    resume: async () => {
+      logger.debug(`resuming session ${started.sessionId}`);
+      try {
+        const out = await ssm.send(new ResumeSessionCommand({ SessionId: started.sessionId }));
+        return { tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
+      } catch (error) {
+        throw awsErrorFrom(error);
+      }
+    },
+    generateDataKey: async (keyId, encryptionContext) => {
+      const kms = await options.kms();
+      const out = await kms.send(
+        new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 64, EncryptionContext: encryptionContext }),
+      );
+      if (!out.Plaintext || !out.CiphertextBlob)
+        throw new RunasError("KMS_NO_KEY", "KMS returned no data key");
+      return { plaintext: out.Plaintext, ciphertextBlob: out.CiphertextBlob };
+    },
+  });
+}
+
+/** TerminateSession; failures are logged, not thrown (the session is ending anyway). */
+export async function terminateSession(ssm: SSMClient, sessionId: string, logger: Logger): Promise<void> {
+  try {
+    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+  } catch (error) {
+    logger.debug(`TerminateSession failed: ${(error as Error).message}`);
+  }
+}
