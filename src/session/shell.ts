@@ -74,7 +74,7 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
 
 /**
  * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
- * gets Ctrl-D (twice when the last line has no newline), so scripts end the session cleanly.
+ * gets Ctrl-D on an empty line, so scripts end the session cleanly.
  */
 function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
   let last = 0x0a;
@@ -89,7 +89,9 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
   io.stdin.once("end", () => {
     logger.debug("stdin closed: sending end-of-input to the remote shell");
     if (channel.writable) {
-      if (last !== 0x0a && last !== 0x0d) channel.write(CTRL_D);
+      // A shell runs its last line at end of input even without a newline; readline would
+      // take Ctrl-D on a non-empty line as delete-char, so finish the line first.
+      if (last !== 0x0a && last !== 0x0d) channel.write(Buffer.from("\n"));
       channel.write(CTRL_D);
     }
   });

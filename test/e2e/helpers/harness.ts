@@ -1,0 +1,163 @@
+/**
+ * End-to-end harness: the BUILT programs as real processes. `startEmulatorProcess()` spawns
+ * `dist/aws-runas-emulator.js` and reads its `export` lines; `runCli()` runs `dist/aws-runas.js`
+ * with that environment. Every process started here is killed in `close()` / on timeout.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const CLI = `${REPO_ROOT}dist/aws-runas.js`;
+export const EMULATOR = `${REPO_ROOT}dist/aws-runas-emulator.js`;
+
+export interface EmulatorProcess {
+  /** The exported variables (AWS_ENDPOINT_URL, AWS_CONFIG_FILE, RUNAS_DNS_SERVERS, ...). */
+  exports: Record<string, string>;
+  /** `process.env` plus the exports, with HOME-independent AWS settings only from the emulator. */
+  env: NodeJS.ProcessEnv;
+  process: ChildProcess;
+  /** Everything the emulator wrote to stderr so far. */
+  stderr(): string;
+  /** POST/GET an admin hook (`/_emulator/...`). */
+  admin(path: string, body?: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Variables a developer's shell may carry that would change what the CLI does. */
+const SCRUBBED = [
+  "AWS_PROFILE",
+  "AWS_DEFAULT_PROFILE",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_DEFAULT_REGION",
+  "MFA_CODE",
+  "MFA_SERIAL",
+  "EXTERNAL_ID",
+  "SESSION_TOKEN_DURATION",
+  "CREDENTIALS_DURATION",
+];
+
+export async function startEmulatorProcess(
+  args: string[] = [],
+  timeoutMs = 20_000,
+): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [EMULATOR, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exports: Record<string, string> = {};
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`emulator did not get ready in ${timeoutMs} ms: ${err}`));
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emulator exited with ${code}: ${err}`));
+    });
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split("\n")) {
+        const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
+        if (m) exports[m[1]!] = m[2]!.replace(/^'(.*)'$/, "$1");
+      }
+      if (exports.AWS_ENDPOINT_URL && exports.AWS_CONFIG_FILE && exports.RUNAS_DNS_SERVERS) {
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        resolve();
+      }
+    });
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...exports, NO_COLOR: "1" };
+  for (const name of SCRUBBED) delete env[name];
+  return {
+    exports,
+    env,
+    process: child,
+    stderr: () => err,
+    async admin(path, body) {
+      const res = await fetch(`${exports.AWS_ENDPOINT_URL}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return res.json();
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await once(child, "exit");
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/** Runs the built CLI to completion (killed after `timeoutMs`), capturing its output. */
+export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: options.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin.on("error", () => {});
+  child.stdin.end(options.input ?? "");
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr };
+}
+
+/** Starts the built CLI without waiting for it (for long-running forwards); killed by the caller. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** Resolves with the first match of `pattern` in a stream's accumulated text. */
+export function waitForOutput(
+  stream: NodeJS.ReadableStream,
+  pattern: RegExp,
+  timeoutMs = 20_000,
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => {
+      stream.off("data", onData);
+      reject(new Error(`timed out waiting for ${pattern}; got: ${text.slice(-500)}`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        stream.off("data", onData);
+        resolve(m);
+      }
+    };
+    stream.on("data", onData);
+  });
+}
