@@ -1,0 +1,49 @@
+/**
+ * The emulator's notion of "now". Credentials, EC2 Instance Connect keys, TOTP codes and
+ * timestamps in responses all use it, so tests can move time forward instead of waiting.
+ */
+
+/** A source of the current time in milliseconds since the epoch. */
+export interface Clock {
+  now(): number;
+}
+
+/** The system clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * A clock that follows a base clock plus an offset that only grows (`POST /_emulator/clock`).
+ * Listeners run after each advance, e.g. to rewrite state files that carry the offset.
+ */
+export class AdjustableClock implements Clock {
+  #offsetMs = 0;
+  readonly #base: Clock;
+  readonly #listeners = new Set<(offsetMs: number) => void>();
+
+  constructor(base: Clock = systemClock) {
+    this.#base = base;
+  }
+
+  now(): number {
+    return this.#base.now() + this.#offsetMs;
+  }
+
+  /** How far this clock is ahead of its base clock. */
+  get offsetMs(): number {
+    return this.#offsetMs;
+  }
+
+  /** Moves time forward; negative values are refused (time never runs backwards). */
+  advance(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0)
+      throw new RangeError("advance needs a non-negative number of seconds");
+    this.#offsetMs += Math.round(seconds * 1000);
+    for (const listener of this.#listeners) listener(this.#offsetMs);
+  }
+
+  /** Subscribes to advances; returns the unsubscribe function. */
+  onAdvance(listener: (offsetMs: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
