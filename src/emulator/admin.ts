@@ -1,0 +1,87 @@
+/**
+ * Test hooks under `/_emulator/...` (the server only listens on 127.0.0.1, and these routes also
+ * refuse non-loopback peers):
+ *
+ * | route | effect |
+ * |---|---|
+ * | `GET /_emulator/requests` | request log (service, operation, access key id, principal, time, status) |
+ * | `DELETE /_emulator/requests` | clears the log |
+ * | `GET /_emulator/clock` | `{"now": ISO, "offsetSeconds": n}` |
+ * | `POST /_emulator/clock` `{"advanceSeconds": N}` | moves the emulator clock forward |
+ * | `GET /_emulator/sessions` | sessions without their tokens |
+ */
+import type { IncomingMessage } from "node:http";
+import type { RequestLog } from "./api/request-log.js";
+import type { AdjustableClock } from "./clock.js";
+import type { SessionRegistry } from "./sessions.js";
+
+/** What the admin routes operate on. */
+export interface AdminDeps {
+  requestLog: RequestLog;
+  clock: AdjustableClock;
+  sessions: SessionRegistry;
+}
+
+/** A response to write. */
+export interface AdminResponse {
+  status: number;
+  body: unknown;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+function clockState(clock: AdjustableClock) {
+  return { now: new Date(clock.now()).toISOString(), offsetSeconds: clock.offsetMs / 1000 };
+}
+
+/** Serves one `/_emulator/...` request. */
+export function handleAdminRequest(
+  req: IncomingMessage,
+  path: string,
+  body: Buffer,
+  deps: AdminDeps,
+): AdminResponse {
+  if (!LOOPBACK.has(req.socket.remoteAddress ?? ""))
+    return { status: 403, body: { message: "admin routes are for 127.0.0.1 only" } };
+  const method = req.method ?? "GET";
+  switch (`${method} ${path}`) {
+    case "GET /_emulator/requests":
+      return { status: 200, body: deps.requestLog.entries() };
+    case "DELETE /_emulator/requests":
+      deps.requestLog.clear();
+      return { status: 200, body: {} };
+    case "GET /_emulator/clock":
+      return { status: 200, body: clockState(deps.clock) };
+    case "POST /_emulator/clock": {
+      let seconds: unknown;
+      try {
+        seconds = (JSON.parse(body.toString("utf8")) as { advanceSeconds?: unknown }).advanceSeconds;
+      } catch {
+        return { status: 400, body: { message: 'body must be JSON like {"advanceSeconds": 3600}' } };
+      }
+      if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+        return { status: 400, body: { message: "advanceSeconds must be a non-negative number" } };
+      }
+      deps.clock.advance(seconds);
+      return { status: 200, body: clockState(deps.clock) };
+    }
+    case "GET /_emulator/sessions":
+      return {
+        status: 200,
+        body: deps.sessions.list().map((s) => ({
+          sessionId: s.sessionId,
+          target: s.target,
+          documentName: s.documentName,
+          sessionType: s.sessionType,
+          parameters: s.parameters,
+          properties: s.properties,
+          state: s.state,
+          createdBy: s.createdBy,
+          createdAt: new Date(s.createdAt).toISOString(),
+          kmsKeyId: s.kmsKeyId,
+        })),
+      };
+    default:
+      return { status: 404, body: { message: `no admin route ${method} ${path}` } };
+  }
+}
