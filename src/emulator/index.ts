@@ -5,7 +5,6 @@
  * Re-exports what other layers use: fixture values, the session registry, options/faults, KMS
  * data keys and the extension interfaces.
  */
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -170,7 +169,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       authorizedKeys,
       faults,
       websocketBase: () => `ws://127.0.0.1:${port}`,
-      random: randomBytes,
     };
     const requestLog = new RequestLog();
     server = createEmulatorServer({ api, requestLog, clock, sessions, logger });

@@ -22,7 +22,6 @@ export interface ApiContext {
   faults: FaultConfig;
   /** Base of StreamUrls: `ws://127.0.0.1:<port>`. */
   websocketBase(): string;
-  random(size: number): Buffer;
 }
 
 /** Signing-name of each emulated service (the SigV4 credential-scope service). */
