@@ -13,7 +13,9 @@
  * Events: "sessionType" (SessionTypeInfo), "ready" ({ customerMessage, encrypted }), "flag" (number),
  * "channelClosed" ({ output }), "resumed", "reconnecting" (Error).
  */
+import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { Duplex } from "node:stream";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import WebSocket from "ws";
 import { ChannelError, type ProtocolError, RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -69,6 +71,8 @@ export interface DataChannelOptions {
   /** Resume attempts after a drop (the plugin makes 6 calls) and the first back-off delay. */
   reconnectAttempts?: number;
   reconnectDelayMs?: number;
+  /** Extra trusted CA certificates for wss:// (e.g. the contents of AWS_CA_BUNDLE). */
+  ca?: string | Buffer;
   /** Unsent websocket bytes above which writers are held. */
   socketHighWaterBytes?: number;
   clock?: Clock;
@@ -102,6 +106,8 @@ export class DataChannel extends Duplex {
   #streamUrl: string;
   #token: string;
   #ws: WebSocket | null = null;
+  #socket: Socket | null = null;
+  #corked = false;
   #state: State = "connecting";
   #keys: SessionKeys | null = null;
   #encrypted = false;
@@ -398,7 +404,18 @@ export class DataChannel extends Duplex {
   }
 
   async #connect(): Promise<void> {
-    const ws = new WebSocket(this.#streamUrl, { perMessageDeflate: false, handshakeTimeout: 45_000 });
+    let socket: Socket | null = null;
+    const ws = new WebSocket(this.#streamUrl, {
+      perMessageDeflate: false,
+      handshakeTimeout: 45_000,
+      ...(this.#opts.ca ? { ca: this.#opts.ca } : {}),
+      // Keep the TCP/TLS socket so frames sent in one tick leave in one write (see #sendFrame).
+      createConnection: ((opts: TcpNetConnectOpts & ConnectionOptions) => {
+        socket = this.#streamUrl.startsWith("wss:") ? tlsConnect(opts) : netConnect(opts);
+        return socket;
+      }) as typeof netConnect,
+      ...(skipMasking(this.#streamUrl) ? { generateMask: zeroMask } : {}),
+    });
     ws.binaryType = "nodebuffer";
     await new Promise<void>((resolve, reject) => {
       ws.once("open", resolve);
@@ -427,6 +444,7 @@ export class DataChannel extends Duplex {
     }
     ws.removeAllListeners();
     this.#ws = ws;
+    this.#socket = socket;
     ws.send(
       encodeOpenDataChannel({
         MessageSchemaVersion: "1.0",
@@ -453,6 +471,17 @@ export class DataChannel extends Duplex {
 
   #sendFrame(ws: WebSocket, frame: Buffer): void {
     if (ws.readyState !== WebSocket.OPEN) return;
+    const socket = this.#socket;
+    if (socket && !this.#corked) {
+      // Everything sent in this tick (a burst of data messages, a batch of acks) goes out in
+      // one writev instead of one syscall per message.
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
     this.#socketPending += frame.length;
     ws.send(frame, { binary: true }, () => {
       this.#socketPending -= frame.length;
@@ -516,6 +545,20 @@ export class DataChannel extends Duplex {
       this.#reconnecting = false;
     }
   }
+}
+
+/**
+ * Client frames are masked so that plaintext websockets cannot poison caching proxies on the
+ * way. Over TLS (the real service is always wss://) or on loopback no intermediary sees the
+ * bytes, so masking is pure cost; a zero mask makes ws skip it.
+ */
+function skipMasking(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === "wss:" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "localhost";
+}
+
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
 }
 
 function isRetryableAws(code: string): boolean {

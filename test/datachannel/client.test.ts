@@ -350,3 +350,80 @@ describe("DataChannel against a scripted peer", () => {
     assert.equal(channel.endpoint.closed, true);
   });
 });
+
+describe("DataChannel over TLS", () => {
+  test("wss:// with a trusted CA: OpenDataChannel arrives and data flows both ways", async (t) => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createServer } = await import("node:https");
+    const { WebSocketServer } = await import("ws");
+    const dir = mkdtempSync(join(tmpdir(), "runas-tls-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    const cert = readFileSync(join(dir, "cert.pem"));
+    const https = createServer({ key: readFileSync(join(dir, "key.pem")), cert });
+    const wss = new WebSocketServer({ server: https });
+    const frames: Buffer[] = [];
+    let open = "";
+    wss.on("connection", (ws) => {
+      ws.once("message", (text) => {
+        open = String(text);
+        ws.on("message", (f: Buffer) => frames.push(f));
+        ws.send(
+          encodeMessage({
+            messageType: MessageType.outputStreamData,
+            schemaVersion: 1,
+            createdDate: Date.now(),
+            sequenceNumber: 0,
+            flags: 1,
+            messageId: "dd01e56b-ff48-483e-a508-b5f073f31b16",
+            payloadType: PayloadType.output,
+            payload: Buffer.from("tls-hello"),
+          }),
+        );
+      });
+    });
+    https.listen(0, "127.0.0.1");
+    await once(https, "listening");
+    t.after(() => {
+      for (const c of wss.clients) c.terminate();
+      https.close();
+    });
+    const port = (https.address() as { port: number }).port;
+    const channel = await DataChannel.open({
+      streamUrl: `wss://localhost:${port}/v1/data-channel/s-1?role=publish_subscribe`,
+      tokenValue: "tls-token",
+      sessionId: "s-1",
+      targetId: "i-0123456789abcdef0",
+      ca: cert,
+    });
+    t.after(() => channel.destroy());
+    const [data] = await once(channel, "data");
+    assert.equal(String(data), "tls-hello");
+    assert.match(open, /"TokenValue":"tls-token"/);
+    channel.write("over-tls");
+    while (!frames.some((f) => f.includes("over-tls"))) await new Promise((r) => setTimeout(r, 10));
+  });
+});
