@@ -4,6 +4,8 @@
  * GenerateDataKey uses the same credentials too — unlike the original, which fell back to the
  * default credential chain for those (cli-reference §5).
  */
+
+import { readFile } from "node:fs/promises";
 import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import {
   ResumeSessionCommand,
@@ -66,12 +68,16 @@ export interface OpenChannelOptions {
   target: string;
   logger: Logger;
   limits?: DataChannelOptions["limits"];
+  /** `AWS_CA_BUNDLE` is honoured for the websocket as the SDK honours it for API calls. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Opens the websocket data channel with resume and KMS wired to the session's own credentials. */
 export async function openSessionChannel(options: OpenChannelOptions): Promise<DataChannel> {
   const { ssm, started, logger } = options;
+  const caBundle = options.env?.AWS_CA_BUNDLE;
   return DataChannel.open({
+    ...(caBundle ? { ca: await readCaBundle(caBundle) } : {}),
     streamUrl: started.streamUrl,
     tokenValue: started.tokenValue,
     sessionId: started.sessionId,
@@ -97,6 +103,17 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
       return { plaintext: out.Plaintext, ciphertextBlob: out.CiphertextBlob };
     },
   });
+}
+
+async function readCaBundle(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new RunasError(
+      "CA_BUNDLE_UNREADABLE",
+      `cannot read AWS_CA_BUNDLE ${path}: ${(error as Error).message}`,
+    );
+  }
 }
 
 /** TerminateSession; failures are logged, not thrown (the session is ending anyway). */

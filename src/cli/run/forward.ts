@@ -47,6 +47,7 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
       started,
       target: instanceId,
       logger: ctx.logger,
+      env: ctx.env,
     });
     ctx.stderr.write(
       `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,

@@ -26,6 +26,7 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
       started,
       target: instanceId,
       logger: ctx.logger,
+      env: ctx.env,
     });
     try {
       const code = await runShellSession({ channel, io: ctx, logger: ctx.logger });

@@ -35,6 +35,7 @@ export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> 
       started,
       target: instanceId,
       logger: ctx.logger,
+      env: ctx.env,
     });
     try {
       return await runStreamSession({ channel, stdin: ctx.stdin, stdout: ctx.stdout, logger: ctx.logger });
