@@ -30,7 +30,7 @@ export async function resolveCommandCredentials(
         whoami: g.whoami,
       },
     },
-    { logger: ctx.logger, writeErr: (text) => ctx.stderr.write(text) },
+    { logger: ctx.logger, writeErr: (text) => ctx.stderr.write(`${text}\n`) },
   );
   if (!resolved.region) {
     throw new RunasError("NO_REGION", `no AWS region for profile "${resolved.profile.name}"`, {
