@@ -19,10 +19,10 @@ describe("agent: Standard_Stream shell", () => {
     assert.equal(client.handshakeRequest, undefined);
 
     client.sendSize(100, 30);
-    const marker = `hello-${randomBytes(4).toString("hex")}`;
+    const tag = randomBytes(4).toString("hex");
     client.write("stty size; echo ");
-    client.write(`${marker}\r`);
-    await client.untilText(`\r\n${marker}`);
+    client.write(`hello-${tag}-$((6*7))\r`); // two messages, one command line
+    await client.untilText(`hello-${tag}-42`);
     assert.match(client.text, /30 100/);
     for (const f of client.outputFrames()) assert.ok(f.message.payload.length <= 1027);
 

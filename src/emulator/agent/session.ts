@@ -262,7 +262,10 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       return;
     }
     if (!usesKms(this.spec)) {
-      this.#completeHandshake();
+      // After the ack of the response has gone out, as observed from the real agent (§5.3).
+      queueMicrotask(() => {
+        if (this.#state === "handshake") this.#completeHandshake();
+      });
       return;
     }
     this.#timer?.cancel();
@@ -315,7 +318,9 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       );
       return;
     }
-    this.#completeHandshake();
+    queueMicrotask(() => {
+      if (this.#state === "handshake") this.#completeHandshake();
+    });
   }
 
   #completeHandshake(): void {

@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
+import { DRAIN_WAIT_SCRIPT } from "./drain-marker.js";
 
 /** The prompt every emulated shell shows. */
 export const SHELL_PROMPT = "$ ";
@@ -28,14 +29,25 @@ export function pickShell(explicit: string | undefined, env: NodeJS.ProcessEnv =
   return BASH_CANDIDATES.find((p) => existsSync(p)) ?? userShell ?? "/bin/sh";
 }
 
-/** The program, arguments and environment for an interactive shell, or for `command` when given. */
+/**
+ * The program, arguments and environment for an interactive shell, or for `command` when given.
+ * The shell or command runs as the child of a wrapper that prints the drain marker when it ends
+ * and waits for the agent to confirm (see `drain-marker.ts`); the wrapper gets the shell as `$0`
+ * and the command as `$1`, so neither is ever pasted into shell code.
+ */
 export function shellLaunch(
   shell: string,
   command?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): ShellLaunch {
-  const args = basename(shell) === "bash" ? ["--noprofile", "--norc"] : [];
-  if (command !== undefined) args.push("-c", command);
+  const flags = basename(shell) === "bash" ? ["--noprofile", "--norc"] : [];
+  // A non-interactive shell (the wrapper) drops PS1 from its environment, so set it for the child.
+  const inner =
+    command === undefined
+      ? `PS1='${SHELL_PROMPT}' "$0" ${flags.join(" ")} -i`
+      : `"$0" ${flags.join(" ")} -c "$1"`;
+  const args = [...flags, "-c", `${inner}; ${DRAIN_WAIT_SCRIPT}`, shell];
+  if (command !== undefined) args.push(command);
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && key !== "PROMPT_COMMAND") childEnv[key] = value;

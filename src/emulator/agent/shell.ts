@@ -7,6 +7,7 @@
 import { homedir } from "node:os";
 import type { IPty } from "node-pty";
 import type { Delivery } from "../../datachannel/endpoint.js";
+import { DrainMarkerScanner } from "./drain-marker.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
@@ -82,12 +83,15 @@ export class ShellPlugin implements SessionPlugin {
     this.#pump.close();
     const pty = this.#pty;
     this.#pty = null;
-    if (pty) {
-      try {
-        pty.kill();
-      } catch {
-        // Already gone.
-      }
+    if (!pty) return;
+    try {
+      // Closing the master hangs up the whole terminal (the shell, its jobs); kill() alone would
+      // reach only the wrapper process. `destroy` exists on Unix but is missing from the typings.
+      const closable = pty as IPty & { destroy?: () => void };
+      if (closable.destroy) closable.destroy();
+      else pty.kill();
+    } catch {
+      // Already gone.
     }
   }
 
@@ -110,13 +114,18 @@ export class ShellPlugin implements SessionPlugin {
     }
     this.#pty = pty;
     this.#pump.bind(pty);
+    const scanner = new DrainMarkerScanner();
     // With `encoding: null` node-pty hands out Buffers despite its string typing.
-    pty.onData((data: string | Buffer) =>
-      this.#pump.push(typeof data === "string" ? Buffer.from(data) : data),
-    );
+    pty.onData((raw: string | Buffer) => {
+      const { data, found } = scanner.push(typeof raw === "string" ? Buffer.from(raw) : raw);
+      this.#pump.push(data);
+      // Every byte before the marker has been read: let the wrapper exit (see drain-marker.ts).
+      if (found && !this.#stopped) pty.write("\r");
+    });
     pty.onExit(({ exitCode }) => {
       this.#host.logger.debug(`pty process exited with code ${exitCode}`);
       if (this.#stopped) return;
+      this.#pump.push(scanner.flush());
       void this.#pump.whenIdle().then(() => {
         if (!this.#stopped) this.#host.finish();
       });

@@ -136,8 +136,8 @@ export class RawClient extends EventEmitter {
         message.payload.length === 0 || payloadDigest(message.payload).equals(message.payloadDigest);
       const frame: WireFrame = { message, raw: Buffer.from(data), digestOk, connection };
       this.frames.push(frame);
-      this.emit("frame", frame);
       this.endpoint.receive(data);
+      this.emit("frame", frame);
     });
     ws.on("close", (code: number) => {
       this.closeCodes.push(code);
