@@ -1,0 +1,86 @@
+// Every command-line mistake: exit code 2, nothing on stdout, exactly one message line and one
+// hint line on stderr. Runs the built CLI.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { ensureCliBuilt, runBuiltCli } from "./helpers.js";
+
+before(() => ensureCliBuilt());
+
+const ID = "i-0123456789abcdef0";
+
+/** [argv, expected message line (after "aws-runas: "), expected hint fragment] */
+const CASES: [string[], string | RegExp, string | RegExp][] = [
+  // positionals
+  [["ssm", "shell"], "missing target_spec", "usage: aws-runas ssm shell"],
+  [["ssm", "forward"], "missing target_spec", "usage: aws-runas ssm forward"],
+  [["ssm", "ssh", "-v"], "missing target_spec", "usage: aws-runas ssm ssh"],
+  [["ssm", "shell", "dev", ID, "extra"], 'too many arguments: "extra"', "usage: aws-runas ssm shell"],
+  [["ssm", "ssh", "a", "b", "c", "d"], 'too many arguments: "c" "d"', "usage: aws-runas ssm ssh"],
+  [["ssm", "shell", "", ID], "empty profile_name", "AWS_PROFILE"],
+  [["ssm", "shell", " "], "empty target", "instance id"],
+  // target specs (parsed by src/target/spec.ts)
+  [["ssm", "forward", ID], `invalid target "${ID}": missing the remote port`, "TARGET:PORT"],
+  [["ssm", "forward", `${ID}:http`], `invalid target "${ID}:http": port "http" is not a number`, "1-65535"],
+  [["ssm", "forward", `${ID}:70000`], `invalid target "${ID}:70000": port 70000 is out of range`, "1-65535"],
+  [["ssm", "ssh", "u@"], 'invalid target "u@": no host', "instance id"],
+  [["ssm", "ssh", "h:0"], 'invalid target "h:0": port 0 is out of range', "1-65535"],
+  // --port
+  [["ssm", "forward", "-p", "abc", `${ID}:80`], 'invalid --port "abc": not a number', "leave out -p"],
+  [["ssm", "forward", "-p", "-1", `${ID}:80`], 'invalid --port "-1": not a number', "leave out -p"],
+  [["ssm", "forward", "--port", "65536", `${ID}:80`], "invalid --port 65536: out of range", "1-65535"],
+  [
+    ["ssm", "forward", `${ID}:80`, "-p"],
+    "option '-p, --port <value>' argument missing",
+    "aws-runas ssm forward --help",
+  ],
+  // --host
+  [["ssm", "forward", "--host", "", `${ID}:80`], 'invalid --host ""', "host name"],
+  [["ssm", "forward", "--host", "a b", `${ID}:80`], 'invalid --host "a b"', "host name"],
+  [["ssm", "ssh", "--host", "x", ID], "unknown option '--host'", "aws-runas ssm ssh --help"],
+  [["ssm", "ssh", "-p", "22", ID], "unknown option '-p'", "aws-runas ssm ssh --help"],
+  [["ssm", "shell", "--ec2ic", ID], "unknown option '--ec2ic'", "aws-runas ssm shell --help"],
+  [["ssm", "forward", "--pot", "1", `${ID}:80`], "unknown option '--pot'", "did you mean --port?"],
+  // --document / --parameter
+  [["ssm", "shell", "--parameter", "k=v", ID], "--parameter needs --document", "--document NAME"],
+  [
+    ["ssm", "shell", "--document", "D", "--parameter", "novalue", ID],
+    'invalid --parameter "novalue": expected key=value',
+    "command=",
+  ],
+  [
+    ["ssm", "shell", "--document", "D", "--parameter", "=v", ID],
+    'invalid --parameter "=v": expected key=value',
+    "command=",
+  ],
+  [["ssm", "shell", "--document", "", ID], "empty value for --document", "session document"],
+  // global flags
+  [["ssm", "shell", "--otp", "", ID], "empty value for --otp", "--otp"],
+  [["-d", " ", "ssm", "shell", ID], "empty value for --duration", "--duration"],
+  [["ssm", "shell", ID, "-M"], "option '-M, --mfa-serial <value>' argument missing", "--help"],
+  [["--bogus"], "unknown option '--bogus'", "aws-runas --help"],
+  // commands
+  [["ssm", "foo"], 'unknown command "ssm foo"', "aws-runas ssm --help"],
+  [["foo"], 'unknown command "foo"', "aws-runas --help"],
+  [["help", "nothing"], 'no help for unknown command "nothing"', "aws-runas --help"],
+  [["completion"], "missing shell name", "aws-runas completion bash|zsh"],
+  [["completion", "fish"], 'unsupported shell "fish"', "aws-runas completion bash|zsh"],
+];
+
+describe("usage errors exit 2 with one message line and a hint", () => {
+  for (const [argv, message, hint] of CASES) {
+    test(`aws-runas ${argv.map((a) => (a === "" || a.includes(" ") ? JSON.stringify(a) : a)).join(" ")}`, async () => {
+      const result = await runBuiltCli(argv);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, "");
+      const lines = result.stderr.split("\n");
+      assert.equal(lines.length, 3, `two lines and a final newline: ${JSON.stringify(result.stderr)}`);
+      assert.equal(lines[2], "");
+      const [first = "", second = ""] = lines;
+      if (typeof message === "string") assert.equal(first, `aws-runas: ${message}`);
+      else assert.match(first, message);
+      assert.ok(second.startsWith("hint: "), second);
+      if (typeof hint === "string") assert.ok(second.includes(hint), `${second} should mention ${hint}`);
+      else assert.match(second, hint);
+    });
+  }
+});
