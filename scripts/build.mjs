@@ -1,7 +1,11 @@
 // Bundles the two command-line programs into dist/ with esbuild.
 // Code splitting keeps start-up fast: each subcommand (and the AWS SDK behind it) is a
 // separate chunk that is only loaded by a dynamic import() when the command runs.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
+
+// Stale chunks from earlier builds would pile up (their names carry content hashes).
+rmSync("dist", { recursive: true, force: true });
 
 await build({
   entryPoints: {
@@ -26,5 +30,6 @@ await build({
   chunkNames: "chunks/[name]-[hash]",
   sourcemap: "linked",
   legalComments: "none",
+  minify: true,
   logLevel: "warning",
 });
