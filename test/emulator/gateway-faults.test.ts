@@ -136,11 +136,12 @@ describe("FaultShaper (unit, manual clock)", () => {
     assert.equal(s.drops(), 0, "not before the third frame left");
     s.flushWrites();
     assert.equal(s.drops(), 1);
-    out = s.make(); // the client reconnected
-    for (let seq = 5; seq < 10; seq++) out.send(frame(seq));
+    out = s.make(); // the client reconnected; the agent resends what is unacked first
+    for (let seq = 0; seq < 10; seq++) out.send(frame(seq));
     s.flushWrites();
-    assert.equal(s.written.length, 6);
+    assert.deepEqual(s.seqs().slice(3), [0, 1, 2, 3, 4, 5, 6, 7], "resent frames do not use up the budget");
     assert.equal(s.drops(), 2);
+    assert.deepEqual(out.stats().counted, 3);
   });
 
   test("the same seed gives the same decisions", () => {
@@ -170,8 +171,8 @@ describe("FaultShaper (unit, manual clock)", () => {
 });
 
 /** A command whose output spans several messages. */
-function chatty(tag: string): Record<string, string[]> {
-  return { command: [`for i in $(seq 1 300); do echo line-${tag}-$i; done`] };
+function chatty(tag: string, lines = 300): Record<string, string[]> {
+  return { command: [`for i in $(seq 1 ${lines}); do echo line-${tag}-$i; done`] };
 }
 
 function expectedLines(text: string, tag: string): number {
@@ -179,15 +180,18 @@ function expectedLines(text: string, tag: string): number {
 }
 
 describe("faults on the wire (emulator, raw client)", () => {
-  test("drop-websocket-after=N: the socket dies after N frames, again after each reconnect", async (t) => {
+  test("drop-websocket-after=N: the socket dies after N new frames, again after each reconnect", async (t) => {
     const emu = await startTestEmulator(t, { faults: { dropWebsocketAfter: 4 } });
-    const session = emu.startSession(INSTANCE.web, "AWS-StartInteractiveCommand", chatty("d"));
+    const session = emu.startSession(INSTANCE.web, "AWS-StartInteractiveCommand", chatty("d", 3000));
     const client = await emu.connect(session);
     for (let round = 1; round <= 3; round++) {
       await client.until(() => client.closeCodes.length === round, `drop #${round}`);
       assert.equal(client.closeCodes[round - 1], 1006, "abrupt close, no close frame");
-      const carried = client.frames.filter((f) => f.connection === round).length;
-      assert.ok(carried <= 4, `connection ${round} carried ${carried} frames`);
+      const stats = emu.gateway.session(session.sessionId)!.faultStats[round - 1]!;
+      assert.equal(stats.dropped, true);
+      assert.equal(stats.counted, 4, "dropped after 4 frames that were not retransmissions");
+      assert.ok(client.frames.some((f) => f.connection === round));
+      assert.ok(client.frames.filter((f) => f.connection === round).length <= stats.written);
       const token = emu.emulator.sessions.rotateToken(session.sessionId)!;
       await client.reconnect(token);
     }
@@ -211,7 +215,7 @@ describe("faults on the wire (emulator, raw client)", () => {
   test("reorder=50: seqs arrive out of order; the client delivers them in order", async (t) => {
     const emu = await startTestEmulator(t, { faults: { reorderPercent: 50 }, seed: 3 });
     const tag = randomBytes(3).toString("hex");
-    const session = emu.startSession(INSTANCE.web, "AWS-StartInteractiveCommand", chatty(tag));
+    const session = emu.startSession(INSTANCE.web, "AWS-StartInteractiveCommand", chatty(tag, 3000));
     const client = await emu.connect(session);
     await client.untilClosed();
     const seqs = client.outputFrames().map((f) => f.message.sequenceNumber);
@@ -219,8 +223,8 @@ describe("faults on the wire (emulator, raw client)", () => {
       seqs.some((seq, i) => i > 0 && seq < seqs[i - 1]!),
       `expected an out-of-order arrival in ${seqs.join(",")}`,
     );
-    assert.equal(expectedLines(client.text, tag), 300);
-    assert.match(client.text, new RegExp(`line-${tag}-1\\r\\n[^]*line-${tag}-300\\r\\n$`));
+    assert.equal(expectedLines(client.text, tag), 3000);
+    assert.match(client.text, new RegExp(`line-${tag}-1\\r\\n[^]*line-${tag}-3000\\r\\n$`));
   });
 
   test("delay=MS: nothing arrives before the delay has passed", async (t) => {

@@ -118,6 +118,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       role: "agent",
       // The agent never checks digests (§4.3); a corrupted frame is the client's problem.
       verifyDigest: false,
+      limits: env.limits,
       clock: this.#clock,
       entropy: this.#entropy,
       logger: this.#logger,
@@ -405,16 +406,25 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.#finish({ output: error.message, error });
   }
 
-  /** Waits up to 2 s for the client to ack what was sent (AGT `PrepareToCloseChannel`), then ends. */
+  /**
+   * Waits for the client to ack what was sent, then ends (AGT `PrepareToCloseChannel` waits up to
+   * 2 s). Emulator difference: the 2 s count from the last progress, not from the start, so a
+   * client busy resuming through injected faults still gets every byte before channel_closed.
+   */
   #finish(end: AgentSessionEnd): void {
     if (this.#state === "finishing" || this.#state === "ended") return;
     this.#state = "finishing";
     this.#timer?.cancel();
     this.#plugin?.stop();
-    const deadline = this.#clock.now() + (this.#env.closeFlushMs ?? 2000);
+    const idleLimit = this.#env.closeFlushMs ?? 2000;
+    let unacked = this.endpoint.stats().unacked;
+    let lastProgress = this.#clock.now();
     const check = () => {
       if (this.#state !== "finishing") return;
-      if (this.endpoint.stats().unacked === 0 || this.#clock.now() >= deadline) this.#end(end);
+      const now = this.endpoint.stats().unacked;
+      if (now < unacked) lastProgress = this.#clock.now();
+      unacked = now;
+      if (unacked === 0 || this.#clock.now() - lastProgress >= idleLimit) this.#end(end);
       else this.#timer = this.#clock.after(10, check);
     };
     check();

@@ -2,6 +2,7 @@
  * What a simulated agent session needs to know, and the services it calls. Data only.
  */
 import type { Clock, Entropy } from "../../datachannel/clock.js";
+import type { ChannelLimits } from "../../datachannel/limits.js";
 import type { Logger } from "../../log.js";
 import type { SessionProperties, SessionType } from "../documents.js";
 import type { Pacing } from "../options.js";
@@ -43,6 +44,8 @@ export interface AgentEnvironment {
   handshakeTimeoutMs?: number;
   /** How long a finished session waits for its last messages to be acked (agent: 2 s). */
   closeFlushMs?: number;
+  /** Data-channel bounds of the agent's endpoint (tests shrink the unacked high-water mark). */
+  limits?: Partial<ChannelLimits>;
   clock?: Clock;
   entropy?: Entropy;
   logger?: Logger;

@@ -4,6 +4,7 @@
  * websockets on the API server and runs the simulated agent with the emulator's pacing, faults,
  * remote hosts and KMS.
  */
+import type { ChannelLimits } from "../../datachannel/limits.js";
 import type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "../extensions.js";
 import { SessionGateway } from "./gateway.js";
 import { registryDirectory } from "./registry.js";
@@ -13,6 +14,7 @@ export interface GatewayExtensionOptions {
   seed?: number;
   shell?: string;
   handshakeTimeoutMs?: number;
+  limits?: Partial<ChannelLimits>;
   onStart?: (gateway: SessionGateway) => void;
 }
 
@@ -30,6 +32,7 @@ export function createGatewayExtension(options: GatewayExtensionOptions = {}): E
             ctx.dataKeys.decryptDataKey(ciphertextBlob, encryptionContext).plaintext,
           shell: options.shell,
           handshakeTimeoutMs: options.handshakeTimeoutMs,
+          limits: options.limits,
         },
         faults: ctx.faults,
         seed: options.seed,

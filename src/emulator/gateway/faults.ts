@@ -73,17 +73,27 @@ export interface FaultOutlet {
 
 /** What happened on one connection, for logs and tests. */
 export interface FaultStats {
+  /** Frames handed to the websocket. */
   written: number;
+  /** Of those, frames that count toward drop-websocket-after (all but retransmitted output). */
+  counted: number;
   duplicated: number;
   reordered: number;
   corrupted: number;
   dropped: boolean;
 }
 
-interface Delayed {
+/** One frame on its way through the stages. */
+interface Outgoing {
   frame: Buffer;
+  /** Counts toward drop-websocket-after: retransmissions do not, or resending everything on each
+   * reconnect could use up every connection's budget and no ack would ever get through. */
+  counts: boolean;
+  done?: () => void;
+}
+
+interface Delayed extends Outgoing {
   due: number;
-  done: (() => void) | undefined;
 }
 
 /** Applies the faults to one client connection. */
@@ -93,10 +103,17 @@ export class FaultShaper {
   readonly #clock: Clock;
   readonly #delayed: Delayed[] = [];
   #delayTimer: TimerHandle | null = null;
-  #held: Buffer | null = null;
+  #held: Outgoing | null = null;
   #holdTimer: TimerHandle | null = null;
   #closed = false;
-  readonly #stats: FaultStats = { written: 0, duplicated: 0, reordered: 0, corrupted: 0, dropped: false };
+  readonly #stats: FaultStats = {
+    written: 0,
+    counted: 0,
+    duplicated: 0,
+    reordered: 0,
+    corrupted: 0,
+    dropped: false,
+  };
 
   constructor(session: SessionFaults, outlet: FaultOutlet, clock: Clock) {
     this.#session = session;
@@ -114,7 +131,8 @@ export class FaultShaper {
     const config = this.#session.config;
     let out = frame;
     const seq = outputSequence(frame);
-    if (seq !== undefined && seq > this.#session.highestOutputSeq) {
+    const fresh = seq === undefined || seq > this.#session.highestOutputSeq;
+    if (seq !== undefined && fresh) {
       this.#session.highestOutputSeq = seq;
       this.#session.newOutputFrames++;
       const every = config.corruptDigest;
@@ -124,10 +142,10 @@ export class FaultShaper {
       }
     }
     const twice = chance(this.#session.random, config.duplicatePercent);
-    this.#reorderStage(out);
+    this.#reorderStage({ frame: out, counts: fresh });
     if (twice) {
       this.#stats.duplicated++;
-      this.#reorderStage(out);
+      this.#reorderStage({ frame: out, counts: false });
     }
   }
 
@@ -135,7 +153,7 @@ export class FaultShaper {
   sendControl(frame: Buffer, done?: () => void): void {
     if (this.#closed) return;
     this.#releaseHeld();
-    this.#delayStage(frame, done);
+    this.#delayStage({ frame, counts: false, done });
   }
 
   /** Stops timers and forgets queued frames (the connection is gone). Idempotent. */
@@ -147,22 +165,22 @@ export class FaultShaper {
     this.#held = null;
   }
 
-  #reorderStage(frame: Buffer): void {
+  #reorderStage(item: Outgoing): void {
     if (this.#held) {
       const held = this.#held;
       this.#held = null;
       this.#holdTimer?.cancel();
-      this.#delayStage(frame);
+      this.#delayStage(item);
       this.#delayStage(held);
       return;
     }
     if (chance(this.#session.random, this.#session.config.reorderPercent)) {
       this.#stats.reordered++;
-      this.#held = frame;
+      this.#held = item;
       this.#holdTimer = this.#clock.after(REORDER_HOLD_MS, () => this.#releaseHeld());
       return;
     }
-    this.#delayStage(frame);
+    this.#delayStage(item);
   }
 
   #releaseHeld(): void {
@@ -172,13 +190,13 @@ export class FaultShaper {
     if (held && !this.#closed) this.#delayStage(held);
   }
 
-  #delayStage(frame: Buffer, done?: () => void): void {
+  #delayStage(item: Outgoing): void {
     const delay = this.#session.config.delayMs;
     if (delay <= 0) {
-      this.#write(frame, done);
+      this.#write(item);
       return;
     }
-    this.#delayed.push({ frame, due: this.#clock.now() + delay, done });
+    this.#delayed.push({ ...item, due: this.#clock.now() + delay });
     this.#scheduleDelayed();
   }
 
@@ -190,26 +208,26 @@ export class FaultShaper {
       this.#delayTimer = null;
       const now = this.#clock.now();
       while (!this.#closed && this.#delayed.length > 0 && this.#delayed[0]!.due <= now) {
-        const next = this.#delayed.shift()!;
-        this.#write(next.frame, next.done);
+        this.#write(this.#delayed.shift()!);
       }
       this.#scheduleDelayed();
     });
   }
 
-  #write(frame: Buffer, done?: () => void): void {
+  #write(item: Outgoing): void {
     if (this.#closed || this.#stats.dropped) return;
     this.#stats.written++;
+    if (item.counts) this.#stats.counted++;
     const limit = this.#session.config.dropWebsocketAfter;
-    if (limit !== undefined && this.#stats.written >= limit) {
+    if (limit !== undefined && item.counts && this.#stats.counted >= limit) {
       // The Nth frame goes out, then the socket dies; the client has to resume.
       this.#stats.dropped = true;
-      this.#outlet.write(frame, () => {
-        done?.();
+      this.#outlet.write(item.frame, () => {
+        item.done?.();
         this.#outlet.drop();
       });
       return;
     }
-    this.#outlet.write(frame, done);
+    this.#outlet.write(item.frame, item.done);
   }
 }

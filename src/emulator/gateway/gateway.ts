@@ -30,7 +30,7 @@ import { AgentSession } from "../agent/session.js";
 import type { AgentEnvironment, AgentSessionSpec } from "../agent/types.js";
 import { type FaultConfig, noFaults } from "../options.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
-import { FaultShaper, SessionFaults } from "./faults.js";
+import { FaultShaper, type FaultStats, SessionFaults } from "./faults.js";
 import { sessionSeed } from "./random.js";
 import { parseDataChannelUrl } from "./route.js";
 import type { SessionDirectory } from "./types.js";
@@ -64,12 +64,16 @@ interface Channel {
   shaper: FaultShaper | null;
   /** Websockets accepted for this session so far. */
   connections: number;
+  /** One shaper per accepted websocket, oldest first (fault statistics). */
+  shapers: FaultShaper[];
 }
 
 interface Ended {
   spec: AgentSessionSpec | undefined;
   output: string;
   timer: TimerHandle;
+  /** The registry was told (it then refuses the session's tokens). */
+  reported: boolean;
 }
 
 /** Snapshot for tests and logs. */
@@ -77,6 +81,8 @@ export interface GatewaySessionInfo {
   sessionId: string;
   connections: number;
   connected: boolean;
+  /** Fault statistics of each websocket so far, oldest first. */
+  faultStats: FaultStats[];
   agent: AgentSession;
 }
 
@@ -138,6 +144,7 @@ export class SessionGateway {
       sessionId,
       connections: channel.connections,
       connected: channel.ws !== null,
+      faultStats: channel.shapers.map((s) => s.stats()),
       agent: channel.agent,
     };
   }
@@ -153,6 +160,7 @@ export class SessionGateway {
       return true;
     }
     if (!this.#ended.has(sessionId)) this.#remember(sessionId, undefined, output);
+    this.#report(sessionId);
     return false;
   }
 
@@ -166,7 +174,10 @@ export class SessionGateway {
     for (const channel of [...this.#channels.values()])
       channel.agent.terminate("The emulator is shutting down.");
     for (const ws of this.#pending) ws.terminate();
-    for (const ended of this.#ended.values()) ended.timer.cancel();
+    for (const [sessionId, ended] of this.#ended) {
+      ended.timer.cancel();
+      this.#report(sessionId);
+    }
     this.#ended.clear();
     const sockets = [...this.#wss.clients];
     await Promise.all(
@@ -226,7 +237,7 @@ export class SessionGateway {
   #accept(ws: WebSocket, sessionId: string, spec: AgentSessionSpec): void {
     const ended = this.#ended.get(sessionId);
     if (ended) {
-      this.#sendClosed(ws, null, ended.spec ?? spec, ended.output);
+      this.#sendClosed(ws, null, ended.spec ?? spec, ended.output, () => this.#report(sessionId));
       return;
     }
     const channel = this.#channels.get(sessionId) ?? this.#open(sessionId, spec);
@@ -253,6 +264,7 @@ export class SessionGateway {
     );
     channel.ws = ws;
     channel.shaper = shaper;
+    channel.shapers.push(shaper);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary && channel.ws === ws) channel.agent.receive(data);
     });
@@ -279,6 +291,7 @@ export class SessionGateway {
       ws: null,
       shaper: null,
       connections: 0,
+      shapers: [],
     };
     this.#channels.set(sessionId, channel);
     agent.once("end", (end) => this.#onAgentEnd(sessionId, channel, end));
@@ -300,13 +313,20 @@ export class SessionGateway {
     const shaper = channel.shaper;
     channel.ws = null;
     channel.shaper = null;
-    if (ws) this.#sendClosed(ws, shaper, channel.spec, end.output);
-    this.#options.directory.sessionEnded?.(sessionId, end.output);
+    // The registry hears of the end once channel_closed went out; a client that is away meanwhile
+    // can still resume and collect it (until the retention time runs out).
+    if (ws) this.#sendClosed(ws, shaper, channel.spec, end.output, () => this.#report(sessionId));
     this.#logger.debug(`data channel ${sessionId}: session ended${end.output ? `: ${end.output}` : ""}`);
   }
 
   /** channel_closed, then a normal close (the official plugin exits on it anyway, §6.3). */
-  #sendClosed(ws: WebSocket, shaper: FaultShaper | null, spec: AgentSessionSpec, output: string): void {
+  #sendClosed(
+    ws: WebSocket,
+    shaper: FaultShaper | null,
+    spec: AgentSessionSpec,
+    output: string,
+    sent: () => void,
+  ): void {
     const frame = encodeChannelClosedFrame({
       sessionId: spec.sessionId,
       destinationId: spec.instanceId,
@@ -315,6 +335,7 @@ export class SessionGateway {
       createdDate: this.#clock.wallNow(),
     });
     const closeAfter = () => {
+      sent();
       shaper?.close();
       if (ws.readyState === ws.OPEN) ws.close(CLOSE_NORMAL, "channel closed");
     };
@@ -324,10 +345,19 @@ export class SessionGateway {
   }
 
   #remember(sessionId: string, spec: AgentSessionSpec | undefined, output: string): void {
-    this.#ended.get(sessionId)?.timer.cancel();
-    const timer = this.#clock.after(this.#options.endedRetentionMs ?? 60_000, () =>
-      this.#ended.delete(sessionId),
-    );
-    this.#ended.set(sessionId, { spec, output, timer });
+    const previous = this.#ended.get(sessionId);
+    previous?.timer.cancel();
+    const timer = this.#clock.after(this.#options.endedRetentionMs ?? 60_000, () => {
+      this.#report(sessionId);
+      this.#ended.delete(sessionId);
+    });
+    this.#ended.set(sessionId, { spec, output, timer, reported: previous?.reported ?? false });
+  }
+
+  #report(sessionId: string): void {
+    const ended = this.#ended.get(sessionId);
+    if (!ended || ended.reported) return;
+    ended.reported = true;
+    this.#options.directory.sessionEnded?.(sessionId, ended.output);
   }
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { GenerateDataKey } from "../../../src/datachannel/handshake.js";
+import type { ChannelLimits } from "../../../src/datachannel/limits.js";
 import { createGatewayExtension } from "../../../src/emulator/gateway/extension.js";
 import type { SessionGateway } from "../../../src/emulator/gateway/gateway.js";
 import { streamUrlFor } from "../../../src/emulator/gateway/route.js";
@@ -30,6 +31,7 @@ export interface TestEmulatorOptions {
   faults?: Partial<FaultConfig>;
   seed?: number;
   handshakeTimeoutMs?: number;
+  limits?: Partial<ChannelLimits>;
 }
 
 export interface TestEmulator {
@@ -57,6 +59,7 @@ export async function startTestEmulator(t: After, options: TestEmulatorOptions =
       createGatewayExtension({
         seed: options.seed,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
+        limits: options.limits,
         onStart: (g) => {
           gateway = g;
         },

@@ -64,8 +64,15 @@ export class RawClient extends EventEmitter {
   ws: WebSocket | null = null;
   connections = 0;
   closeCodes: number[] = [];
+  /**
+   * While true, frames from the agent are recorded but not processed: no acks go back, so the
+   * agent's unacked data piles up. Set it back to false and the agent's retransmissions get through.
+   */
+  deaf = false;
   readonly #options: RawClientOptions;
   readonly #output: Buffer[] = [];
+  /** Session bytes received so far (cheap to poll, unlike {@link data}). */
+  receivedBytes = 0;
   #ready = false;
 
   private constructor(options: RawClientOptions) {
@@ -136,7 +143,7 @@ export class RawClient extends EventEmitter {
         message.payload.length === 0 || payloadDigest(message.payload).equals(message.payloadDigest);
       const frame: WireFrame = { message, raw: Buffer.from(data), digestOk, connection };
       this.frames.push(frame);
-      this.endpoint.receive(data);
+      if (!this.deaf) this.endpoint.receive(data);
       this.emit("frame", frame);
     });
     ws.on("close", (code: number) => {
@@ -259,6 +266,7 @@ export class RawClient extends EventEmitter {
         this.#ready = true;
         const data = this.keys ? openPayload(this.keys.agentToClient, m.payload) : Buffer.from(m.payload);
         this.#output.push(data);
+        this.receivedBytes += data.length;
         this.emit("data", data);
         return;
       }
