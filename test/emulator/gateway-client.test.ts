@@ -99,7 +99,7 @@ describe("gateway + agent with the DataChannel client", () => {
         return Buffer.concat(got);
       }),
     );
-    results.forEach((r, i) => assert.ok(r.equals(payloads[i]!), `stream ${i} echoed intact`));
+    for (const [i, r] of results.entries()) assert.ok(r.equals(payloads[i]!), `stream ${i} echoed intact`);
     assert.equal(echo.connections(), 3);
   });
 
