@@ -65,6 +65,15 @@ describe("agent version rules", () => {
       choosePortMode({ type: lpf, clientVersion: "1.2.650.0", agentVersion: "3.0.196.1" }).mode,
       "mux",
     );
+    // Agents up to 3.1.1511.0 predate the client-version rule: keepalive stays on for every client.
+    assert.deepEqual(choosePortMode({ type: lpf, clientVersion: "1.2.650.0", agentVersion: "3.1.1511.0" }), {
+      mode: "mux",
+      keepAlive: true,
+    });
+    assert.equal(
+      choosePortMode({ type: lpf, clientVersion: "1.2.650.0", agentVersion: "3.1.1511.1" }).keepAlive,
+      false,
+    );
     assert.equal(
       choosePortMode({ type: undefined, clientVersion: "1.2.650.0", agentVersion: modern }).mode,
       "basic",

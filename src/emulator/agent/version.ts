@@ -9,6 +9,11 @@
 export const MUX_MIN_CLIENT_VERSION = "1.1.70";
 /** Clients newer than this get smux keepalive turned off (agent side). */
 export const KEEPALIVE_LAST_CLIENT_VERSION = "1.2.331.0";
+/**
+ * Agents up to this version predate the client-version keepalive rule: their smux keepalive is
+ * always on (the client turns its own on for them too, ssm-protocol.md §7.3).
+ */
+export const LAST_ALWAYS_KEEPALIVE_AGENT_VERSION = "3.1.1511.0";
 /** Agents up to this version are "old": no smux, basic port forwarding only. */
 export const LAST_BASIC_ONLY_AGENT_VERSION = "3.0.196.0";
 
@@ -48,7 +53,8 @@ export interface PortModeDecision {
 /**
  * The agent's choice (AGT `port.go`): smux for `LocalPortForwarding` when the client is at least
  * 1.1.70, and — emulator rule matching the client's own gate — only on agents newer than
- * 3.0.196.0, which real old agents are. Keepalive stays on for clients up to 1.2.331.0.
+ * 3.0.196.0, which real old agents are. Keepalive stays on for clients up to 1.2.331.0, and
+ * always on agents up to 3.1.1511.0.
  */
 export function choosePortMode(input: {
   type: string | undefined;
@@ -59,5 +65,6 @@ export function choosePortMode(input: {
   const agentKnowsMux = (compareVersions(input.agentVersion, LAST_BASIC_ONLY_AGENT_VERSION) ?? -1) > 0;
   const mux = input.type === "LocalPortForwarding" && clientKnowsMux && agentKnowsMux;
   const newClient = (compareVersions(input.clientVersion, KEEPALIVE_LAST_CLIENT_VERSION) ?? -1) > 0;
-  return { mode: mux ? "mux" : "basic", keepAlive: !newClient };
+  const oldAgent = (compareVersions(input.agentVersion, LAST_ALWAYS_KEEPALIVE_AGENT_VERSION) ?? 1) <= 0;
+  return { mode: mux ? "mux" : "basic", keepAlive: oldAgent || !newClient };
 }
