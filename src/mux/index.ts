@@ -1,0 +1,32 @@
+/**
+ * smux (xtaci/smux) for port forwarding in mux mode (ssm-protocol.md §7.3): a pure frame codec, and
+ * a session over any byte Duplex whose streams are Node Duplex streams with back-pressure both ways.
+ * Version 1 is what Session Manager speaks; version 2 (per-stream windows, UPD frames) is supported
+ * for completeness.
+ */
+export { MUX_DEFAULTS, type MuxOptions, type MuxTimers, systemTimers, verifyMuxOptions } from "./config.js";
+export { type MuxErrorCode, muxError } from "./errors.js";
+export {
+  Cmd,
+  cmdName,
+  decodeWindowUpdate,
+  describeFrame,
+  encodeFrame,
+  encodeHeader,
+  encodeWindowUpdate,
+  type Frame,
+  FrameDecoder,
+  type FrameDecoderOptions,
+  type FrameHeader,
+  HEADER_LENGTH,
+  MAX_FRAME_LENGTH,
+  type MuxVersion,
+  type WindowUpdate,
+} from "./frame.js";
+export {
+  MuxSession,
+  type MuxSessionEvents,
+  type MuxSessionOptions,
+  type MuxSessionStats,
+} from "./session.js";
+export { MuxStream, type MuxStreamState } from "./stream.js";
