@@ -146,3 +146,27 @@ export async function startFakeAgent(t: After, reply: (socket: Socket) => void):
   });
   return path;
 }
+
+/**
+ * Cleanup hooks collected in a `before` hook and run by one suite-level `after` (node:test
+ * hooks cannot register further hooks). Runs them in reverse order of registration.
+ */
+export class Cleanup implements After {
+  readonly #fns: (() => unknown)[] = [];
+
+  after(fn: () => unknown): void {
+    this.#fns.push(fn);
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const fn of this.#fns.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, "cleanup failed");
+  }
+}
