@@ -272,6 +272,20 @@ describe("session life cycle", { timeout: 20_000 }, () => {
     assert.equal(stream.destroyed, true);
   });
 
+  test("a transport failure: one MUX_TRANSPORT_ERROR with the cause, then close", async (t) => {
+    const { session, clientSocket } = await clientAndRawPeer(t);
+    const errors: MuxError[] = [];
+    session.on("error", (e) => errors.push(e));
+    const closed = closeOf(session);
+    const cause = new Error("boom");
+    clientSocket.destroy(cause);
+    await closed;
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.code, "MUX_TRANSPORT_ERROR");
+    assert.equal(errors[0]!.message, "smux transport failed: boom");
+    assert.equal(errors[0]!.cause, cause);
+  });
+
   test("options are checked, and the messages name the bound", () => {
     const transport = { on() {} } as unknown as Socket;
     const cases: Array<[Partial<MuxSessionOptions>, RegExp]> = [
@@ -355,6 +369,40 @@ describe("keepalive", { timeout: 20_000 }, () => {
     assert.equal(errors[0]!.code, "MUX_KEEPALIVE_TIMEOUT");
     assert.match(errors[0]!.message, /no smux frame from the peer for 30000 ms/);
     assert.deepEqual(timers.active, []);
+  });
+
+  test("no timeout while reading is paused for back-pressure", async (t) => {
+    const timers = new ManualTimers();
+    const { session, peer, clientSocket } = await clientAndRawPeer(t, {
+      keepAlive: true,
+      timers,
+      maxFrameSize: 1024,
+      maxStreamBuffer: 1024,
+      maxReceiveBuffer: 4096,
+    });
+    session.on("error", () => {});
+    const paused = once(clientSocket, "pause");
+    const accepted = once(session, "stream") as Promise<[MuxStream]>;
+    peer.send(encodeFrame({ version: 1, cmd: Cmd.syn, streamId: 2 }));
+    for (let i = 0; i < 3; i++)
+      peer.send(encodeFrame({ version: 1, cmd: Cmd.psh, streamId: 2 }, payload(i, 1024)));
+    const [[remote]] = await Promise.all([accepted, paused]);
+    timers.fire(30_000);
+    timers.fire(30_000);
+    timers.fire(30_000);
+    assert.equal(session.closed, false, "our own pause is not the peer's silence");
+    let received = 0;
+    const all = new Promise<void>((resolve) => {
+      remote.on("data", (c: Buffer) => {
+        received += c.length;
+        if (received === 3 * 1024) resolve();
+      });
+    });
+    await all;
+    assert.equal(session.stats().readPaused, false);
+    timers.fire(30_000);
+    timers.fire(30_000);
+    assert.equal(session.closed, true, "once reading again, silence counts");
   });
 });
 
