@@ -4,7 +4,14 @@
  * Version 1 is what Session Manager speaks; version 2 (per-stream windows, UPD frames) is supported
  * for completeness.
  */
-export { MUX_DEFAULTS, type MuxOptions, type MuxTimers, systemTimers, verifyMuxOptions } from "./config.js";
+export {
+  MUX_DEFAULTS,
+  type MuxOptions,
+  type MuxTimers,
+  type ResolvedMuxOptions,
+  systemTimers,
+  verifyMuxOptions,
+} from "./config.js";
 export { type MuxErrorCode, muxError } from "./errors.js";
 export {
   Cmd,
