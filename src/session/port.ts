@@ -87,7 +87,13 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
 
   let closeAll: () => void;
   if (mode === "mux") {
-    const mux = new MuxSession(channel, { client: true, keepAlive: muxKeepAliveFor(channel.agentVersion) });
+    const mux = new MuxSession(channel, {
+      client: true,
+      keepAlive: muxKeepAliveFor(channel.agentVersion),
+      // smux v1 has no per-stream window: like smux, let one slow connection buffer up to the
+      // session limit before the whole channel is paused, rather than stalling all at 64 KiB.
+      maxStreamBuffer: 4 * 1024 * 1024,
+    });
     const serve = (socket: Socket) => {
       announce();
       connectStream(socket, mux.openStream(), logger);

@@ -127,7 +127,8 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRe
   child.stdin.on("error", () => {});
   child.stdin.end(options.input ?? "");
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
-  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  // "close" (not "exit"): it comes after stdout and stderr have been read to the end.
+  const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
   return { code, signal, stdout, stderr };
 }
