@@ -16,9 +16,13 @@ export interface ChannelResult {
 }
 
 export async function benchDataChannel(payload: number, totalMiB: number): Promise<ChannelResult> {
-  const peer = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./peers/ack-peer.ts", import.meta.url))], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const peer = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./peers/ack-peer.ts", import.meta.url))],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   try {
     const [line] = (await once(peer.stdout!, "data")) as [Buffer];
     const port = Number(line.toString().trim());
