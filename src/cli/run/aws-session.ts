@@ -5,6 +5,8 @@
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
+import type { DataChannel } from "../../datachannel/index.js";
+import { openSessionChannel, type StartedSession } from "../../session/start.js";
 import {
   createAwsLookups,
   createDnsLookupFromEnv,
@@ -71,4 +73,21 @@ export async function resolveInstance(
   });
   ctx.logger.debug(`target ${target} -> ${resolved.instanceId} (${resolved.via})`);
   return resolved;
+}
+
+/** The data channel of a started session, on the session's own SSM/KMS clients and credentials. */
+export async function openChannel(
+  aws: AwsSession,
+  started: StartedSession,
+  target: string,
+  ctx: RunContext,
+): Promise<DataChannel> {
+  return openSessionChannel({
+    ssm: await aws.client("ssm"),
+    kms: () => aws.client("kms"),
+    started,
+    target,
+    logger: ctx.logger,
+    env: ctx.env,
+  });
 }

@@ -8,7 +8,7 @@ import {
 } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ForwardInput } from "../inputs.js";
-import { openAwsSession, resolveInstance } from "./aws-session.js";
+import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
@@ -41,14 +41,7 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
     const started = await startSession(ssm, request, ctx.logger);
     if (!server) return await runWithPlugin({ aws, started, request, ctx, interactive: false });
 
-    const channel = await openSessionChannel({
-      ssm,
-      kms: () => aws.client("kms"),
-      started,
-      target: instanceId,
-      logger: ctx.logger,
-      env: ctx.env,
-    });
+    const channel = await openChannel(aws, started, instanceId, ctx);
     ctx.stderr.write(
       `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,
     );

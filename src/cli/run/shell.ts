@@ -1,9 +1,9 @@
 /** Runs `aws-runas ssm shell`: credentials → target → StartSession → interactive shell. */
 import { runShellSession } from "../../session/shell.js";
-import { openSessionChannel, startSession } from "../../session/start.js";
+import { startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ShellInput } from "../inputs.js";
-import { openAwsSession, resolveInstance } from "./aws-session.js";
+import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
@@ -20,14 +20,7 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
     const started = await startSession(ssm, request, ctx.logger);
     if (input.plugin) return await runWithPlugin({ aws, started, request, ctx, interactive: true });
     ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
-    const channel = await openSessionChannel({
-      ssm,
-      kms: () => aws.client("kms"),
-      started,
-      target: instanceId,
-      logger: ctx.logger,
-      env: ctx.env,
-    });
+    const channel = await openChannel(aws, started, instanceId, ctx);
     try {
       const code = await runShellSession({ channel, io: ctx, logger: ctx.logger });
       ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`);

@@ -4,11 +4,11 @@
  * goes to stdout; status lines go to stderr.
  */
 
-import { openSessionChannel, type StartSessionRequest, startSession } from "../../session/start.js";
+import { type StartSessionRequest, startSession } from "../../session/start.js";
 import { runStreamSession } from "../../session/stream.js";
 import type { RunContext } from "../context.js";
 import type { SshInput } from "../inputs.js";
-import { openAwsSession, resolveInstance } from "./aws-session.js";
+import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
@@ -29,14 +29,7 @@ export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> 
     const started = await startSession(ssm, request, ctx.logger);
     if (input.plugin) return await runWithPlugin({ aws, started, request, ctx, interactive: false });
     ctx.logger.debug(`Starting session with SessionId: ${started.sessionId}`);
-    const channel = await openSessionChannel({
-      ssm,
-      kms: () => aws.client("kms"),
-      started,
-      target: instanceId,
-      logger: ctx.logger,
-      env: ctx.env,
-    });
+    const channel = await openChannel(aws, started, instanceId, ctx);
     try {
       return await runStreamSession({ channel, stdin: ctx.stdin, stdout: ctx.stdout, logger: ctx.logger });
     } finally {
