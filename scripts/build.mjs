@@ -1,18 +1,20 @@
 // Bundles the two command-line programs into dist/ with esbuild.
 // Code splitting keeps start-up fast: each subcommand (and the AWS SDK behind it) is a
 // separate chunk that is only loaded by a dynamic import() when the command runs.
-import { rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
-// Stale chunks from earlier builds would pile up (their names carry content hashes).
-rmSync("dist", { recursive: true, force: true });
+// Build into a fresh folder, then swap it in: stale chunks (named by content hash) do not pile
+// up, and a program running from dist/ during a rebuild never finds it half written.
+const staging = `dist.build-${process.pid}`;
+rmSync(staging, { recursive: true, force: true });
 
 await build({
   entryPoints: {
     "aws-runas": "src/cli/main.ts",
     "aws-runas-emulator": "src/emulator/main.ts",
   },
-  outdir: "dist",
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -33,3 +35,12 @@ await build({
   minify: true,
   logLevel: "warning",
 });
+
+rmSync("dist.old", { recursive: true, force: true });
+try {
+  renameSync("dist", "dist.old");
+} catch {
+  // first build: nothing to move aside
+}
+renameSync(staging, "dist");
+rmSync("dist.old", { recursive: true, force: true });
