@@ -183,80 +183,82 @@ describe("DataChannel against a scripted peer", () => {
     assert.equal(size.payload.toString(), '{"cols":120,"rows":40}');
   });
 
-  test("Standard_Stream with KMS: data key, challenge, encrypted payloads both ways", async (t) => {
-    const dataKey = randomBytes(64);
-    const keys = splitDataKey(dataKey);
-    const contexts: Array<Record<string, string>> = [];
-    const { peer, channel } = await setup(t, {
-      generateDataKey: async (keyId, context) => {
-        assert.equal(keyId, "alias/session");
-        contexts.push(context);
-        return { plaintext: dataKey, ciphertextBlob: Buffer.from("wrapped-key") };
-      },
-    });
-    const text = collect(channel);
-    peer.sendOutput(
-      0,
-      PayloadType.handshakeRequest,
-      encodeHandshakeRequest({
-        AgentVersion: "3.3.40.0",
-        RequestedClientActions: [
-          {
-            ActionType: "SessionType",
-            ActionParameters: { SessionType: "Standard_Stream", Properties: null },
-          },
-          { ActionType: "KMSEncryption", ActionParameters: { KMSKeyId: "alias/session" } },
-        ],
-      }),
-    );
-    const response = decodeHandshakeResponse((await peer.nextInput(0)).payload);
-    const kms = response.ProcessedClientActions[1]!;
-    assert.equal(kms.ActionStatus, 1);
-    assert.deepEqual(kms.ActionResult, {
-      KMSCipherTextKey: Buffer.from("wrapped-key").toString("base64"),
-      KMSCipherTextHash: null,
-    });
-    assert.deepEqual(contexts, [{ "aws:ssm:SessionId": "s-1", "aws:ssm:TargetId": "i-0123456789abcdef0" }]);
+  for (const sessionType of ["Standard_Stream", "Port"] as const) {
+    test(`${sessionType} with KMS: data key, challenge, encrypted payloads both ways`, async (t) => {
+      const dataKey = randomBytes(64);
+      const keys = splitDataKey(dataKey);
+      const contexts: Array<Record<string, string>> = [];
+      const { peer, channel } = await setup(t, {
+        generateDataKey: async (keyId, context) => {
+          assert.equal(keyId, "alias/session");
+          contexts.push(context);
+          return { plaintext: dataKey, ciphertextBlob: Buffer.from("wrapped-key") };
+        },
+      });
+      const text = collect(channel);
+      peer.sendOutput(
+        0,
+        PayloadType.handshakeRequest,
+        encodeHandshakeRequest({
+          AgentVersion: "3.3.40.0",
+          RequestedClientActions: [
+            {
+              ActionType: "SessionType",
+              ActionParameters: { SessionType: "Standard_Stream", Properties: null },
+            },
+            { ActionType: "KMSEncryption", ActionParameters: { KMSKeyId: "alias/session" } },
+          ],
+        }),
+      );
+      const response = decodeHandshakeResponse((await peer.nextInput(0)).payload);
+      const kms = response.ProcessedClientActions[1]!;
+      assert.equal(kms.ActionStatus, 1);
+      assert.deepEqual(kms.ActionResult, {
+        KMSCipherTextKey: Buffer.from("wrapped-key").toString("base64"),
+        KMSCipherTextHash: null,
+      });
+      assert.deepEqual(contexts, [{ "aws:ssm:SessionId": "s-1", "aws:ssm:TargetId": "i-0123456789abcdef0" }]);
 
-    const challenge = randomBytes(64);
-    peer.sendOutput(
-      1,
-      PayloadType.encChallengeRequest,
-      encodeEncryptionChallenge({
-        Challenge: sealPayload(keys.agentToClient, randomBytes(12), challenge).toString("base64"),
-      }),
-    );
-    const answer = await peer.nextInput(1);
-    assert.equal(answer.payloadType, PayloadType.encChallengeResponse);
-    const sealed = Buffer.from(decodeEncryptionChallenge(answer.payload).Challenge, "base64");
-    assert.deepEqual(openPayload(keys.clientToAgent, sealed), challenge);
+      const challenge = randomBytes(64);
+      peer.sendOutput(
+        1,
+        PayloadType.encChallengeRequest,
+        encodeEncryptionChallenge({
+          Challenge: sealPayload(keys.agentToClient, randomBytes(12), challenge).toString("base64"),
+        }),
+      );
+      const answer = await peer.nextInput(1);
+      assert.equal(answer.payloadType, PayloadType.encChallengeResponse);
+      const sealed = Buffer.from(decodeEncryptionChallenge(answer.payload).Challenge, "base64");
+      assert.deepEqual(openPayload(keys.clientToAgent, sealed), challenge);
 
-    const ready = once(channel, "ready");
-    peer.sendOutput(
-      2,
-      PayloadType.handshakeComplete,
-      encodeHandshakeComplete({
-        HandshakeTimeToComplete: 5,
-        CustomerMessage: "This session is encrypted using AWS KMS.",
-      }),
-    );
-    assert.deepEqual((await ready)[0], {
-      customerMessage: "This session is encrypted using AWS KMS.",
-      encrypted: true,
+      const ready = once(channel, "ready");
+      peer.sendOutput(
+        2,
+        PayloadType.handshakeComplete,
+        encodeHandshakeComplete({
+          HandshakeTimeToComplete: 5,
+          CustomerMessage: "This session is encrypted using AWS KMS.",
+        }),
+      );
+      assert.deepEqual((await ready)[0], {
+        customerMessage: "This session is encrypted using AWS KMS.",
+        encrypted: true,
+      });
+      peer.sendOutput(
+        3,
+        PayloadType.output,
+        sealPayload(keys.agentToClient, randomBytes(12), Buffer.from("secret output")),
+      );
+      await until(() => text() === "secret output", channel);
+      channel.write("typed");
+      const input = await peer.nextInput(2);
+      assert.notEqual(input.payload.toString(), "typed");
+      assert.equal(openPayload(keys.clientToAgent, input.payload).toString(), "typed");
+      channel.sendSize(80, 24);
+      assert.equal((await peer.nextInput(3)).payload.toString(), '{"cols":80,"rows":24}'); // Size stays clear text
     });
-    peer.sendOutput(
-      3,
-      PayloadType.output,
-      sealPayload(keys.agentToClient, randomBytes(12), Buffer.from("secret output")),
-    );
-    await until(() => text() === "secret output", channel);
-    channel.write("typed");
-    const input = await peer.nextInput(2);
-    assert.notEqual(input.payload.toString(), "typed");
-    assert.equal(openPayload(keys.clientToAgent, input.payload).toString(), "typed");
-    channel.sendSize(80, 24);
-    assert.equal((await peer.nextInput(3)).payload.toString(), '{"cols":80,"rows":24}'); // Size stays clear text
-  });
+  }
 
   test("channel_closed ends the channel with the peer's message", async (t) => {
     const { peer, channel } = await setup(t);
