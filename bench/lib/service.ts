@@ -1,0 +1,400 @@
+/**
+ * The remote end of every forwarding benchmark: one TCP server on 127.0.0.1 whose behaviour the
+ * client picks with a 7-byte request (an op byte and a 48-bit length), plus the client drivers.
+ * The same server is used directly (the loopback limit) and through the tools, so both measure
+ * the same endpoints.
+ *
+ * ```
+ *   U <n>  upload: the client sends n bytes; the server answers one byte "K" once it has them all
+ *   D <n>  download: the server sends n bytes, then ends
+ *   E      echo: everything comes back
+ * ```
+ */
+import { once } from "node:events";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+
+const HEADER = 7;
+const Op = { upload: 0x55, download: 0x44, echo: 0x45 } as const;
+
+/** 64 KiB of bytes that no layer could compress: written again and again. */
+const BLOCK = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 2654435761) >>> 24));
+
+export interface BenchService {
+  port: number;
+  close(): Promise<void>;
+}
+
+function header(op: number, length: number): Buffer {
+  const b = Buffer.alloc(HEADER);
+  b[0] = op;
+  b.writeUIntBE(length, 1, 6);
+  return b;
+}
+
+/** Opens one connection to the service: a TCP socket, or a stream of an in-process client. */
+export type Connector = () => Promise<Duplex>;
+
+/** A {@link Connector} for a TCP port on 127.0.0.1 (the service itself, or a forwarder's listener). */
+export function tcp(port: number): Connector {
+  return async () => {
+    const socket = connect({ port, host: "127.0.0.1", noDelay: true });
+    await once(socket, "connect");
+    return socket;
+  };
+}
+
+/** Resolves on `drain`, rejects if the socket closes first; leaves no listener behind. */
+function drained(socket: Duplex): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      socket.off("close", onClose);
+      resolve();
+    };
+    const onClose = () => {
+      socket.off("drain", onDrain);
+      reject(new Error("connection closed while writing"));
+    };
+    socket.once("drain", onDrain);
+    socket.once("close", onClose);
+  });
+}
+
+/** Writes `total` bytes, honouring back-pressure. */
+async function writeBytes(socket: Duplex, total: number): Promise<void> {
+  let left = total;
+  while (left > 0) {
+    const piece = left >= BLOCK.length ? BLOCK : BLOCK.subarray(0, left);
+    left -= piece.length;
+    if (!socket.write(piece)) await drained(socket);
+  }
+}
+
+function serve(socket: Socket): void {
+  socket.setNoDelay(true);
+  socket.on("error", () => socket.destroy());
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    if (head.length < HEADER) return;
+    socket.off("data", onData);
+    const op = head[0];
+    const length = head.readUIntBE(1, 6);
+    const rest = head.subarray(HEADER);
+    if (op === Op.echo) {
+      if (rest.length > 0) socket.write(rest);
+      socket.pipe(socket);
+    } else if (op === Op.download) {
+      writeBytes(socket, length).then(
+        () => socket.end(),
+        () => socket.destroy(),
+      );
+    } else if (op === Op.upload) {
+      let received = rest.length;
+      const check = () => {
+        if (received < length) return;
+        socket.off("data", count);
+        socket.end("K");
+      };
+      const count = (c: Buffer) => {
+        received += c.length;
+        check();
+      };
+      socket.on("data", count);
+      check();
+    } else {
+      socket.destroy();
+    }
+  };
+  socket.on("data", onData);
+}
+
+/** Starts the service on 127.0.0.1 and a free port. */
+export async function startBenchService(): Promise<BenchService> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    serve(socket);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A TCP server that writes `banner` to every connection at once, as sshd does. */
+export async function startBannerServer(banner = "SSH-2.0-bench\r\n"): Promise<BenchService> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    socket.on("data", () => {});
+    socket.write(banner);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A transfer made no progress for too long (the data path is wedged); the run is abandoned. */
+export class StallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StallError";
+  }
+}
+
+/**
+ * Watches the progress of one or more transfers: `stalled` rejects with a {@link StallError} when
+ * the counter has not moved for `stallMs`. A stalled transport never recovers by itself, so a
+ * benchmark must not wait for it.
+ */
+export class Watchdog {
+  /** Bytes (or round trips) done so far; transfers add to it. */
+  progress = 0;
+  readonly stalled: Promise<never>;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(stallMs: number, describe: () => string) {
+    let fail: (error: Error) => void = () => {};
+    this.stalled = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.stalled.catch(() => {});
+    let last = -1;
+    let since = performance.now();
+    this.#timer = setInterval(
+      () => {
+        if (this.progress !== last) {
+          last = this.progress;
+          since = performance.now();
+        } else if (performance.now() - since >= stallMs) {
+          clearInterval(this.#timer);
+          fail(new StallError(`no progress for ${Math.round(stallMs / 1000)} s; ${describe()}`));
+        }
+      },
+      Math.max(50, stallMs / 8),
+    );
+  }
+
+  /** Runs `work` until it settles or the watchdog fires, whichever comes first. */
+  guard<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => {});
+    return Promise.race([work, this.stalled]);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** Options of the transfer drivers. */
+export interface TransferOptions {
+  /** Abandon the transfer after this long without progress (default 5 s). */
+  stallMs?: number;
+  /** Share one watchdog between concurrent transfers (then `stallMs` is ignored). */
+  watchdog?: Watchdog;
+}
+
+async function guarded<T>(
+  options: TransferOptions,
+  describe: () => string,
+  work: (dog: Watchdog) => Promise<T>,
+): Promise<T> {
+  const own = options.watchdog === undefined;
+  const dog = options.watchdog ?? new Watchdog(options.stallMs ?? 5000, describe);
+  try {
+    return await dog.guard(work(dog));
+  } finally {
+    if (own) dog.stop();
+  }
+}
+
+/** Resolves when `socket` has delivered `total` bytes, rejects if it closes first. */
+function receive(socket: Duplex, total: number, onBytes: (n: number) => void = () => {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    socket.on("data", (c: Buffer) => {
+      got += c.length;
+      onBytes(c.length);
+      if (got >= total) resolve();
+    });
+    socket.once("error", reject);
+    socket.once("close", () => {
+      if (got < total) reject(new Error(`connection closed after ${got} of ${total} bytes`));
+    });
+  });
+}
+
+/** Writes `total` bytes, honouring back-pressure and reporting progress. */
+async function send(socket: Duplex, total: number, onBytes: (n: number) => void): Promise<void> {
+  let left = total;
+  while (left > 0) {
+    const piece = left >= BLOCK.length ? BLOCK : BLOCK.subarray(0, left);
+    left -= piece.length;
+    const more = socket.write(piece);
+    onBytes(piece.length);
+    if (!more) await drained(socket);
+  }
+}
+
+const MiB = 1024 * 1024;
+const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+
+/** Sends `bytes` to the service; resolves with the seconds until it had them all. */
+export async function upload(
+  connector: Connector,
+  bytes: number,
+  options: TransferOptions = {},
+): Promise<number> {
+  let written = 0;
+  return guarded(
+    options,
+    () => `${mib(written)} of ${mib(bytes)} written`,
+    async (dog) => {
+      const socket = await connector();
+      try {
+        const start = performance.now();
+        const acked = receive(socket, 1);
+        acked.catch(() => {}); // awaited below, unless the sending stalls first
+        socket.write(header(Op.upload, bytes));
+        await dog.guard(
+          send(socket, bytes, (n) => {
+            written += n;
+            dog.progress += n;
+          }),
+        );
+        await dog.guard(acked);
+        return (performance.now() - start) / 1000;
+      } finally {
+        socket.destroy();
+      }
+    },
+  );
+}
+
+/** Fetches `bytes` from the service; resolves with the seconds it took. */
+export async function download(
+  connector: Connector,
+  bytes: number,
+  options: TransferOptions = {},
+): Promise<number> {
+  let received = 0;
+  return guarded(
+    options,
+    () => `${mib(received)} of ${mib(bytes)} received`,
+    async (dog) => {
+      const socket = await connector();
+      try {
+        const start = performance.now();
+        const done = receive(socket, bytes, (n) => {
+          received += n;
+          dog.progress += n;
+        });
+        socket.write(header(Op.download, bytes));
+        await dog.guard(done);
+        return (performance.now() - start) / 1000;
+      } finally {
+        socket.destroy();
+      }
+    },
+  );
+}
+
+/** `connections` transfers at once, `totalBytes` in all; resolves with the seconds until all were done. */
+export async function concurrent(
+  connector: Connector,
+  direction: "upload" | "download",
+  connections: number,
+  totalBytes: number,
+  stallMs = 5000,
+): Promise<number> {
+  const each = Math.ceil(totalBytes / connections);
+  let finished = 0;
+  const watchdog = new Watchdog(
+    stallMs,
+    () => `${finished} of ${connections} connections finished, ${mib(watchdog.progress)} moved`,
+  );
+  try {
+    const start = performance.now();
+    const one = direction === "upload" ? upload : download;
+    await Promise.all(
+      Array.from({ length: connections }, () =>
+        one(connector, each, { watchdog }).then(() => {
+          finished++;
+        }),
+      ),
+    );
+    return (performance.now() - start) / 1000;
+  } finally {
+    watchdog.stop();
+  }
+}
+
+/**
+ * Round trips of `size`-byte messages on one echo connection, one at a time; resolves with each
+ * one's milliseconds. The first `warmup` trips (stream set-up, JIT) are not returned.
+ */
+export async function echoRoundTrips(
+  connector: Connector,
+  count: number,
+  options: TransferOptions & { size?: number; warmup?: number } = {},
+): Promise<number[]> {
+  const size = options.size ?? 64;
+  const warmup = options.warmup ?? 20;
+  const times: number[] = [];
+  return guarded(
+    options,
+    () => `${times.length} of ${count} round trips done`,
+    async (dog) => {
+      const socket = await connector();
+      try {
+        socket.write(header(Op.echo, 0));
+        const message = BLOCK.subarray(0, size);
+        let got = 0;
+        let resolveOne: (() => void) | null = null;
+        socket.on("data", (c: Buffer) => {
+          got += c.length;
+          if (got >= size && resolveOne) {
+            got -= size;
+            const r = resolveOne;
+            resolveOne = null;
+            r();
+          }
+        });
+        const closed = once(socket, "close").then(() => {
+          throw new Error("echo connection closed");
+        });
+        closed.catch(() => {});
+        for (let i = 0; i < warmup + count; i++) {
+          const start = performance.now();
+          const back = new Promise<void>((resolve) => {
+            resolveOne = resolve;
+          });
+          socket.write(message);
+          await dog.guard(Promise.race([back, closed]));
+          dog.progress++;
+          if (i >= warmup) times.push(performance.now() - start);
+        }
+        return times;
+      } finally {
+        socket.destroy();
+      }
+    },
+  );
+}

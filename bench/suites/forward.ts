@@ -1,0 +1,288 @@
+/**
+ * `ssm forward` data path: upload and download throughput, smux with many connections, 64-byte
+ * echo latency, and the forwarder's memory and CPU — ours beside the limits (direct loopback,
+ * the emulator's in-process ceiling) and the official plugin, all against the same emulator.
+ */
+import type { Pacing } from "../../src/emulator/options.js";
+import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
+import { ceilingPath, type DataPath, forwardPath, loopbackPath } from "../lib/paths.js";
+import { type ProcessUsage, readProcessUsage } from "../lib/procstat.js";
+import { cellOf, type RunsResult, runRepeated } from "../lib/runs.js";
+import { concurrent, download, echoRoundTrips, upload } from "../lib/service.js";
+import { percentile, summarize } from "../lib/stats.js";
+import { type Cell, compareRows, measured, missing, type Row } from "../lib/table.js";
+import { ours, type Tool } from "../lib/tools.js";
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** Sizes and run counts of the forward suite for one pacing mode. */
+export interface ForwardPlan {
+  runs: number;
+  uploadMiB: number;
+  downloadMiB: number;
+  /** smux with several connections at once (total bytes split between them). */
+  concurrency?: { connections: readonly number[]; totalMiB: number; runs: number };
+  /** Sequential 64-byte round trips per run. */
+  echo?: { runs: number; trips: number };
+  /** Report the forwarder's peak RSS and CPU per GiB from these runs. */
+  resources?: boolean;
+}
+
+export interface ForwardSuiteInput {
+  pacing: Pacing;
+  emulator: EmulatorProcess;
+  servicePort: number;
+  plan: ForwardPlan;
+  /** The official tools, or why they cannot be measured. */
+  official: Tool | string;
+  log: (line: string) => void;
+}
+
+/** CPU seconds and bytes of the runs that finished on one forwarder process. */
+interface CpuTally {
+  seconds: number;
+  bytes: number;
+}
+
+type Direction = "upload" | "download";
+
+interface Compared {
+  label: string;
+  result: RunsResult | string;
+}
+
+export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> {
+  const { pacing, emulator, servicePort, plan, log } = input;
+  const rows: Row[] = [];
+  const oursPath = await forwardPath(ours, emulator, servicePort);
+  const paths: DataPath[] = [];
+  let theirs: DataPath | string = typeof input.official === "string" ? input.official : "not started";
+  try {
+    paths.push(await ceilingPath(emulator, servicePort), loopbackPath(servicePort));
+    if (typeof input.official !== "string") {
+      try {
+        theirs = await forwardPath(input.official, emulator, servicePort);
+      } catch (error) {
+        theirs = `failed: ${(error as Error).message}`;
+      }
+    }
+    const cpu: Record<Direction, CpuTally> = {
+      upload: { seconds: 0, bytes: 0 },
+      download: { seconds: 0, bytes: 0 },
+    };
+    const theirCpu: Record<Direction, CpuTally> = {
+      upload: { seconds: 0, bytes: 0 },
+      download: { seconds: 0, bytes: 0 },
+    };
+    const idleRss = usageOf(oursPath)?.rssMiB;
+
+    for (const direction of ["upload", "download"] as const) {
+      const mib = direction === "upload" ? plan.uploadMiB : plan.downloadMiB;
+      const bytes = mib * MiB;
+      const transfer = (path: DataPath) => () =>
+        (direction === "upload" ? upload : download)(path.connector, bytes);
+      log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
+      const oursResult = await runRepeated(
+        { runs: plan.runs, recover: () => oursPath.recover() },
+        tallied(oursPath, bytes, cpu[direction], transfer(oursPath)),
+      );
+      const compared: Compared[] = [];
+      for (const path of paths) {
+        compared.push({
+          label: path.label,
+          result: await runRepeated({ runs: plan.runs, recover: () => path.recover() }, transfer(path)),
+        });
+      }
+      compared.push({
+        label: "session-manager-plugin",
+        result:
+          typeof theirs === "string"
+            ? theirs
+            : await runRepeated(
+                { runs: plan.runs, recover: () => (theirs as DataPath).recover() },
+                tallied(theirs, bytes, theirCpu[direction], transfer(theirs)),
+              ),
+      });
+      const toRate = (seconds: number) => mib / seconds;
+      const oursCell = cellOf(oursResult, "MiB/s", toRate);
+      const refs = compared.map(({ label, result }) => ({
+        label,
+        cell: typeof result === "string" ? missing(result) : cellOf(result, "MiB/s", toRate),
+      }));
+      const what = `forward ${direction} (${direction === "upload" ? "client → sink" : "source → client"}), pacing ${pacing}`;
+      rows.push(
+        ...compareRows(what, oursCell, refs, throughputGoal(pacing, direction, oursCell, refs[0]?.cell)),
+      );
+    }
+
+    if (plan.concurrency) {
+      const { connections, totalMiB, runs } = plan.concurrency;
+      for (const direction of ["upload", "download"] as const) {
+        for (const n of connections) {
+          log(`forward smux ${direction}, ${n} connection(s), pacing ${pacing}: ${runs} × ${totalMiB} MiB`);
+          const measure = async (path: DataPath): Promise<Cell> =>
+            cellOf(
+              await runRepeated({ runs, recover: () => path.recover() }, () =>
+                concurrent(path.connector, direction, n, totalMiB * MiB),
+              ),
+              "MiB/s",
+              (s) => totalMiB / s,
+            );
+          const oursCell = await measure(oursPath);
+          const refs: Array<{ label: string; cell: Cell }> = [];
+          for (const path of paths) refs.push({ label: path.label, cell: await measure(path) });
+          refs.push({
+            label: "session-manager-plugin",
+            cell: typeof theirs === "string" ? missing(theirs) : await measure(theirs),
+          });
+          rows.push(
+            ...compareRows(
+              `forward smux ${direction}, ${n} connection${n === 1 ? "" : "s"} at once, pacing ${pacing}`,
+              oursCell,
+              refs,
+            ),
+          );
+        }
+      }
+    }
+
+    if (plan.echo) {
+      const { runs, trips } = plan.echo;
+      log(`forward echo, pacing ${pacing}: ${runs} × ${trips} round trips`);
+      const measure = async (path: DataPath) => {
+        const p99: number[] = [];
+        const result = await runRepeated({ runs, recover: () => path.recover() }, async () => {
+          const times = await echoRoundTrips(path.connector, trips);
+          p99.push(percentile(times, 99));
+          return percentile(times, 50);
+        });
+        const p99Cell: Cell = p99.length > 0 ? measured(summarize(p99), "ms") : cellOf(result, "ms");
+        return { p50: cellOf(result, "ms"), p99: p99Cell };
+      };
+      const oursEcho = await measure(oursPath);
+      const [ceiling, loopback] = [await measure(paths[0]!), await measure(paths[1]!)];
+      const theirEcho = typeof theirs === "string" ? undefined : await measure(theirs);
+      const theirCell = (pick: "p50" | "p99") => (theirEcho ? theirEcho[pick] : missing(theirs as string));
+      for (const pick of ["p50", "p99"] as const) {
+        const goal =
+          pick === "p50"
+            ? { text: "≤ loopback + 0.5 ms", met: addedAtMost(oursEcho.p50, loopback.p50, 0.5) }
+            : undefined;
+        rows.push(
+          ...compareRows(
+            `64-byte echo round trip ${pick}, pacing ${pacing}`,
+            oursEcho[pick],
+            [
+              { label: "direct loopback", cell: loopback[pick] },
+              { label: paths[0]!.label, cell: ceiling[pick] },
+              { label: "session-manager-plugin", cell: theirCell(pick) },
+            ],
+            goal,
+          ),
+        );
+      }
+    }
+
+    if (plan.resources) {
+      const usage = usageOf(oursPath);
+      const theirUsage = typeof theirs === "string" ? undefined : usageOf(theirs);
+      const theirMissing = typeof theirs === "string" ? theirs : "not measured";
+      rows.push(
+        ...compareRows(
+          `forwarder peak RSS (VmHWM) after the pacing ${pacing} runs`,
+          usage
+            ? measured(summarize([usage.peakRssMiB]), "MiB", `idle ${idleRss?.toFixed(0) ?? "?"} MiB`)
+            : missing("gone"),
+          [
+            {
+              label: "session-manager-plugin",
+              cell: theirUsage ? measured(summarize([theirUsage.peakRssMiB]), "MiB") : missing(theirMissing),
+            },
+          ],
+        ),
+      );
+      for (const direction of ["upload", "download"] as const) {
+        rows.push(
+          ...compareRows(`forwarder CPU per GiB, ${direction}, pacing ${pacing}`, cpuCell(cpu[direction]), [
+            {
+              label: "session-manager-plugin",
+              cell: theirCpu[direction].bytes > 0 ? cpuCell(theirCpu[direction]) : missing(theirMissing),
+            },
+          ]),
+        );
+      }
+    }
+    return rows;
+  } finally {
+    for (const path of paths) await path.close();
+    if (typeof theirs !== "string") await theirs.close();
+    await oursPath.close();
+  }
+}
+
+function usageOf(path: DataPath): ProcessUsage | undefined {
+  const pid = path.pid();
+  if (pid === undefined) return undefined;
+  try {
+    return readProcessUsage(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wraps a run so the forwarder's CPU time during it is added to `tally` (same process only). */
+function tallied(path: DataPath, bytes: number, tally: CpuTally, once: () => Promise<number>) {
+  return async (): Promise<number> => {
+    const pid = path.pid();
+    const before = usageOf(path);
+    const seconds = await once();
+    const after = usageOf(path);
+    if (before && after && path.pid() === pid) {
+      tally.seconds += after.cpuSeconds - before.cpuSeconds;
+      tally.bytes += bytes;
+    }
+    return seconds;
+  };
+}
+
+function cpuCell(tally: CpuTally): Cell {
+  if (tally.bytes === 0) return missing("no finished run");
+  return measured(
+    summarize([tally.seconds / (tally.bytes / GiB)]),
+    "s/GiB",
+    `over ${(tally.bytes / MiB).toFixed(0)} MiB`,
+  );
+}
+
+function medianOf(cell: Cell | undefined): number | undefined {
+  return cell?.kind === "measured" ? cell.summary.median : undefined;
+}
+
+/** The goals of issue #10 for forward throughput. */
+function throughputGoal(
+  pacing: Pacing,
+  direction: Direction,
+  oursCell: Cell,
+  ceiling: Cell | undefined,
+): { text: string; met: boolean | undefined } {
+  const value = medianOf(oursCell);
+  if (pacing === "none") {
+    return { text: "≥ 150 MiB/s (stretch)", met: value === undefined ? false : value >= 150 };
+  }
+  if (direction === "upload") return { text: "≥ 20 MiB/s", met: value === undefined ? false : value >= 20 };
+  // The agent's own pace is the limit: ours must not fall below it (5% for noise).
+  const limit = medianOf(ceiling);
+  return {
+    text: "not below the agent's limit (≈0.9 MiB/s)",
+    met: value === undefined ? false : limit === undefined ? value >= 0.85 : value >= 0.95 * limit,
+  };
+}
+
+function addedAtMost(oursCell: Cell, reference: Cell, maxAddedMs: number): boolean | undefined {
+  const a = medianOf(oursCell);
+  const b = medianOf(reference);
+  if (a === undefined) return false;
+  if (b === undefined) return undefined;
+  return a - b <= maxAddedMs;
+}

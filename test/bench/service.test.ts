@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { after, before, describe, test } from "node:test";
+import {
+  type BenchService,
+  concurrent,
+  download,
+  echoRoundTrips,
+  StallError,
+  startBannerServer,
+  startBenchService,
+  tcp,
+  upload,
+  Watchdog,
+} from "../../bench/lib/service.js";
+
+const MiB = 1024 * 1024;
+
+/** A server that accepts and then never reads nor writes: every transfer through it stalls. */
+async function deafServer(t: { after(fn: () => unknown): void }): Promise<number> {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => {
+    s.pause();
+    sockets.push(s);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+describe("bench service and drivers (127.0.0.1)", () => {
+  let service: BenchService;
+  before(async () => {
+    service = await startBenchService();
+  });
+  after(() => service.close());
+
+  test("upload and download move the asked number of bytes and report seconds", async () => {
+    const up = await upload(tcp(service.port), 3 * MiB + 17);
+    const down = await download(tcp(service.port), 2 * MiB + 5);
+    assert.ok(up > 0 && up < 30, `upload took ${up} s`);
+    assert.ok(down > 0 && down < 30, `download took ${down} s`);
+  });
+
+  test("download counts every byte: a short answer is an error, not a figure", async (t) => {
+    // A server that sends less than asked and closes.
+    const server = createServer((s) => s.end(Buffer.alloc(10)));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    t.after(() => server.close());
+    await assert.rejects(
+      download(tcp((server.address() as AddressInfo).port), 100),
+      /closed after 10 of 100 bytes/,
+    );
+  });
+
+  test("concurrent transfers all finish", async () => {
+    for (const direction of ["upload", "download"] as const) {
+      const seconds = await concurrent(tcp(service.port), direction, 8, 4 * MiB);
+      assert.ok(seconds > 0);
+    }
+  });
+
+  test("echo returns one time per round trip after the warm-up", async () => {
+    const times = await echoRoundTrips(tcp(service.port), 50, { size: 64, warmup: 5 });
+    assert.equal(times.length, 50);
+    assert.ok(times.every((ms) => ms > 0 && ms < 5000));
+  });
+
+  test("a transfer without progress ends with StallError instead of hanging", async (t) => {
+    const port = await deafServer(t);
+    await assert.rejects(upload(tcp(port), 64 * MiB, { stallMs: 300 }), (error: Error) => {
+      assert.ok(error instanceof StallError);
+      assert.match(error.message, /no progress for 0 s; [\d.]+ MiB of 64\.0 MiB written/);
+      return true;
+    });
+    await assert.rejects(download(tcp(port), 1024, { stallMs: 300 }), StallError);
+    await assert.rejects(echoRoundTrips(tcp(port), 5, { stallMs: 300 }), /0 of 5 round trips done/);
+    await assert.rejects(concurrent(tcp(port), "download", 4, 4096, 300), /0 of 4 connections finished/);
+  });
+
+  test("the watchdog stays quiet while progress is made", async () => {
+    const dog = new Watchdog(200, () => "test");
+    try {
+      for (let i = 0; i < 8; i++) {
+        dog.progress++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const settled = await Promise.race([
+        dog.stalled.then(
+          () => "stalled",
+          () => "stalled",
+        ),
+        Promise.resolve("quiet"),
+      ]);
+      assert.equal(settled, "quiet");
+    } finally {
+      dog.stop();
+    }
+  });
+
+  test("the banner server greets every connection first, as sshd does", async (t) => {
+    const banner = await startBannerServer("SSH-2.0-test\r\n");
+    t.after(() => banner.close());
+    const socket = await tcp(banner.port)();
+    t.after(() => socket.destroy());
+    const [data] = (await once(socket, "data")) as [Buffer];
+    assert.equal(data.toString(), "SSH-2.0-test\r\n");
+  });
+});
