@@ -82,6 +82,13 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
 
   await Promise.race([channel.whenReady(), ended, stopped]);
   const mode = portModeFor(channel.agentVersion, channel.sessionType?.properties ?? null);
+  if (!channel.isReady) {
+    // Closed before the session ever started: the agent refused it (the reason is printed).
+    server.off("connection", hold);
+    for (const socket of pending.splice(0)) socket.destroy();
+    if ((await Promise.race([ended, stopped])) === "stop") channel.terminate();
+    return { mode, exitCode: 1 };
+  }
   server.off("connection", hold);
   logger.debug(`port session mode: ${mode} (agent ${channel.agentVersion ?? "unknown"})`);
 

@@ -51,6 +51,8 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
       if (info.customerMessage) io.stderr.write(`${info.customerMessage}\n`);
     });
     await Promise.race([channel.whenReady(), ended]);
+    // Closed before any output or handshake: the session never started.
+    if (!channel.isReady) return (await ended) === 0 ? 1 : await ended;
 
     const sendSize = () => {
       const size = terminalSize(io);

@@ -82,7 +82,7 @@ export async function openChannel(
   target: string,
   ctx: RunContext,
 ): Promise<DataChannel> {
-  return openSessionChannel({
+  const channel = await openSessionChannel({
     ssm: await aws.client("ssm"),
     kms: () => aws.client("kms"),
     started,
@@ -90,4 +90,9 @@ export async function openChannel(
     logger: ctx.logger,
     env: ctx.env,
   });
+  // The service says why it closed a session here (e.g. the agent could not reach the port).
+  channel.once("channelClosed", ({ output }: { output: string }) => {
+    if (output.trim()) ctx.stderr.write(`\nSessionId: ${started.sessionId} : ${output.trim()}\n`);
+  });
+  return channel;
 }
