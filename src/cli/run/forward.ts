@@ -1,11 +1,6 @@
 /** Runs `aws-runas ssm forward`: listener → credentials → target → StartSession → port session. */
 import { listenLocal, runPortSession } from "../../session/port.js";
-import {
-  openSessionChannel,
-  type StartSessionRequest,
-  startSession,
-  terminateSession,
-} from "../../session/start.js";
+import { type StartSessionRequest, startSession, terminateSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ForwardInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
