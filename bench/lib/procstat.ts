@@ -73,3 +73,18 @@ export function findDescendant(pid: number, name: string): number | undefined {
   }
   return undefined;
 }
+
+/** Busy CPU seconds of the whole machine (all cores) from the `cpu` line of /proc/stat. */
+export function parseMachineBusySeconds(text: string, ticksPerSecond = CLOCK_TICKS): number {
+  const line = text.split("\n").find((l) => l.startsWith("cpu "));
+  if (!line) throw new Error("/proc/stat has no cpu line");
+  // user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy.
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / ticksPerSecond;
+}
+
+/** Busy CPU seconds of the whole machine so far. */
+export function readMachineBusySeconds(): number {
+  return parseMachineBusySeconds(readFileSync("/proc/stat", "utf8"));
+}

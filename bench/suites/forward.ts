@@ -3,10 +3,11 @@
  * echo latency, and the forwarder's memory and CPU — ours beside the limits (direct loopback,
  * the emulator's in-process ceiling) and the official plugin, all against the same emulator.
  */
+import { cpus } from "node:os";
 import type { Pacing } from "../../src/emulator/options.js";
 import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { ceilingPath, type DataPath, forwardPath, loopbackPath } from "../lib/paths.js";
-import { type ProcessUsage, readProcessUsage } from "../lib/procstat.js";
+import { type ProcessUsage, readMachineBusySeconds, readProcessUsage } from "../lib/procstat.js";
 import { cellOf, type RunsResult, runRepeated } from "../lib/runs.js";
 import { concurrent, download, echoRoundTrips, upload } from "../lib/service.js";
 import { percentile, summarize } from "../lib/stats.js";
@@ -39,11 +40,50 @@ export interface ForwardSuiteInput {
   log: (line: string) => void;
 }
 
-/** CPU seconds and bytes of the runs that finished on one forwarder process. */
+/** CPU seconds, bytes and wall time of the runs that finished, for one process. */
 interface CpuTally {
   seconds: number;
   bytes: number;
+  wallSeconds: number;
 }
+
+/**
+ * Something whose CPU time is tallied during runs: a process (keyed by its pid, since the
+ * forwarder may be restarted) or the whole machine.
+ */
+interface Watched {
+  sample: () => { key: number | string; cpuSeconds: number } | undefined;
+  tally: CpuTally;
+}
+
+function processWatch(pid: () => number | undefined, tally: CpuTally): Watched {
+  return {
+    sample: () => {
+      const id = pid();
+      const usage = usageOf(id);
+      return id === undefined || !usage ? undefined : { key: id, cpuSeconds: usage.cpuSeconds };
+    },
+    tally,
+  };
+}
+
+function machineWatch(tally: CpuTally): Watched {
+  return {
+    sample: () => {
+      try {
+        return { key: "machine", cpuSeconds: readMachineBusySeconds() };
+      } catch {
+        return undefined;
+      }
+    },
+    tally,
+  };
+}
+
+const newTallies = (): Record<Direction, CpuTally> => ({
+  upload: { seconds: 0, bytes: 0, wallSeconds: 0 },
+  download: { seconds: 0, bytes: 0, wallSeconds: 0 },
+});
 
 type Direction = "upload" | "download";
 
@@ -67,15 +107,14 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
         theirs = `failed: ${(error as Error).message}`;
       }
     }
-    const cpu: Record<Direction, CpuTally> = {
-      upload: { seconds: 0, bytes: 0 },
-      download: { seconds: 0, bytes: 0 },
-    };
-    const theirCpu: Record<Direction, CpuTally> = {
-      upload: { seconds: 0, bytes: 0 },
-      download: { seconds: 0, bytes: 0 },
-    };
-    const idleRss = usageOf(oursPath)?.rssMiB;
+    const cpu = newTallies();
+    const theirCpu = newTallies();
+    // The emulator's agent does the other half of the protocol work: when it is busy all the
+    // time, it is the bottleneck and no client can go faster through it.
+    const emulatorCpu = newTallies();
+    const machineCpu = newTallies();
+    const emulatorPid = () => emulator.process.pid;
+    const idleRss = usageOf(oursPath.pid())?.rssMiB;
 
     for (const direction of ["upload", "download"] as const) {
       const mib = direction === "upload" ? plan.uploadMiB : plan.downloadMiB;
@@ -85,7 +124,15 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
       const oursResult = await runRepeated(
         { runs: plan.runs, recover: () => oursPath.recover() },
-        tallied(oursPath, bytes, cpu[direction], transfer(oursPath)),
+        tallied(
+          bytes,
+          [
+            processWatch(() => oursPath.pid(), cpu[direction]),
+            processWatch(emulatorPid, emulatorCpu[direction]),
+            machineWatch(machineCpu[direction]),
+          ],
+          transfer(oursPath),
+        ),
       );
       const compared: Compared[] = [];
       for (const path of paths) {
@@ -101,7 +148,11 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
             ? theirs
             : await runRepeated(
                 { runs: plan.runs, recover: () => (theirs as DataPath).recover() },
-                tallied(theirs, bytes, theirCpu[direction], transfer(theirs)),
+                tallied(
+                  bytes,
+                  [processWatch(() => (theirs as DataPath).pid(), theirCpu[direction])],
+                  transfer(theirs),
+                ),
               ),
       });
       const toRate = (seconds: number) => mib / seconds;
@@ -185,8 +236,8 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
     }
 
     if (plan.resources) {
-      const usage = usageOf(oursPath);
-      const theirUsage = typeof theirs === "string" ? undefined : usageOf(theirs);
+      const usage = usageOf(oursPath.pid());
+      const theirUsage = typeof theirs === "string" ? undefined : usageOf(theirs.pid());
       const theirMissing = typeof theirs === "string" ? theirs : "not measured";
       rows.push(
         ...compareRows(
@@ -210,6 +261,16 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
               cell: theirCpu[direction].bytes > 0 ? cpuCell(theirCpu[direction]) : missing(theirMissing),
             },
           ]),
+          ...compareRows(
+            `emulator process CPU per GiB during ours' ${direction}, pacing ${pacing}`,
+            cpuCell(emulatorCpu[direction]),
+            [],
+          ),
+          ...compareRows(
+            `whole machine CPU per GiB during ours' ${direction}, pacing ${pacing}`,
+            cpuCell(machineCpu[direction], cpus().length),
+            [],
+          ),
         );
       }
     }
@@ -221,8 +282,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
   }
 }
 
-function usageOf(path: DataPath): ProcessUsage | undefined {
-  const pid = path.pid();
+function usageOf(pid: number | undefined): ProcessUsage | undefined {
   if (pid === undefined) return undefined;
   try {
     return readProcessUsage(pid);
@@ -231,27 +291,35 @@ function usageOf(path: DataPath): ProcessUsage | undefined {
   }
 }
 
-/** Wraps a run so the forwarder's CPU time during it is added to `tally` (same process only). */
-function tallied(path: DataPath, bytes: number, tally: CpuTally, once: () => Promise<number>) {
+/**
+ * Wraps a run so each watched process's CPU time during it is added to its tally — only when the
+ * run finished and the process is still the same one (a stall restarts the forwarder).
+ */
+function tallied(bytes: number, watched: readonly Watched[], once: () => Promise<number>) {
   return async (): Promise<number> => {
-    const pid = path.pid();
-    const before = usageOf(path);
+    const before = watched.map((w) => w.sample());
     const seconds = await once();
-    const after = usageOf(path);
-    if (before && after && path.pid() === pid) {
-      tally.seconds += after.cpuSeconds - before.cpuSeconds;
-      tally.bytes += bytes;
-    }
+    watched.forEach((w, i) => {
+      const after = w.sample();
+      const start = before[i];
+      if (!start || !after || after.key !== start.key) return;
+      w.tally.seconds += after.cpuSeconds - start.cpuSeconds;
+      w.tally.bytes += bytes;
+      w.tally.wallSeconds += seconds;
+    });
     return seconds;
   };
 }
 
-function cpuCell(tally: CpuTally): Cell {
+/** CPU seconds per GiB, with how busy the process (or machine) was while it moved them. */
+function cpuCell(tally: CpuTally, cores = 1): Cell {
   if (tally.bytes === 0) return missing("no finished run");
+  const busy = tally.wallSeconds > 0 ? (100 * tally.seconds) / tally.wallSeconds / cores : Number.NaN;
+  const of = cores === 1 ? "a core" : `${cores} cores`;
   return measured(
     summarize([tally.seconds / (tally.bytes / GiB)]),
     "s/GiB",
-    `over ${(tally.bytes / MiB).toFixed(0)} MiB`,
+    `busy ${busy.toFixed(0)}% of ${of} over ${(tally.bytes / MiB).toFixed(0)} MiB`,
   );
 }
 

@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import {
   childrenOf,
   findDescendant,
+  parseMachineBusySeconds,
   parseStatCpuSeconds,
   parseStatus,
   readProcessUsage,
@@ -25,6 +26,12 @@ describe("bench /proc readers", () => {
     assert.equal(parseStatCpuSeconds(text), 3);
     assert.equal(parseStatCpuSeconds(text, 1000), 0.3);
     assert.throws(() => parseStatCpuSeconds("1 (x) S"), /cannot parse/);
+  });
+
+  test("parseMachineBusySeconds counts everything but idle and iowait", () => {
+    const text = "cpu  100 20 30 400 50 6 4 0 0 0\ncpu0 50 10 15 200 25 3 2 0 0 0\nintr 1\n";
+    assert.equal(parseMachineBusySeconds(text), 1.6);
+    assert.throws(() => parseMachineBusySeconds("intr 1\n"), /no cpu line/);
   });
 
   test("readProcessUsage and findDescendant on live processes", {
