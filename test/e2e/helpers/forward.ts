@@ -1,0 +1,234 @@
+/**
+ * Helpers for `ssm forward` end-to-end tests: a running forward (the built CLI) with its port and
+ * session id, TCP servers on 127.0.0.1:0 for the emulated instance to reach, and byte-exact round
+ * trips checked by sha256. Everything started here has a `close()`/`stop()` for `after` hooks.
+ */
+import type { ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { type EmulatorProcess, spawnCli } from "./harness.js";
+
+/** A forward started with {@link startForward}. */
+export interface Forward {
+  child: ChildProcess;
+  /** The local port the CLI listens on. */
+  port: number;
+  sessionId: string;
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` and resolves with the exit status. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const OPENED = /^Port (\d+) opened for sessionId (\S+)\.$/m;
+
+/**
+ * Runs `aws-runas ssm forward <args>` and resolves once it printed `Port N opened for sessionId X.`;
+ * rejects (and kills the CLI) if it exits first or takes longer than `timeoutMs`.
+ */
+export async function startForward(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<Forward> {
+  const child = spawnCli(["ssm", "forward", ...args], env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin!.on("error", () => {});
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  const opened = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the forward did not open a port in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    const onData = () => {
+      const m = OPENED.exec(stderr);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stderr!.off("data", onData);
+      resolve(m);
+    };
+    child.stderr!.on("data", onData);
+    void exited.then(([code, signal]) => {
+      clearTimeout(timer);
+      reject(new Error(`the forward exited (${code ?? signal}) before opening a port; stderr: ${stderr}`));
+    });
+  });
+  let stopped: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  return {
+    child,
+    port: Number(opened[1]),
+    sessionId: opened[2]!,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop(signal = "SIGINT") {
+      stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        // A forward that ignores the signal is a failure, but must not outlive the test.
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        const [code, sig] = await exited;
+        clearTimeout(timer);
+        return { code, signal: sig };
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** A TCP server on 127.0.0.1 that remembers its sockets so `close()` can end them all. */
+export interface TestServer {
+  server: Server;
+  port: number;
+  /** Connections accepted so far. */
+  accepted(): number;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:`port` (0: any free port) and runs `onConnection` for each connection. */
+export async function startServer(onConnection: (socket: Socket) => void, port = 0): Promise<TestServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    onConnection(socket);
+  });
+  server.listen({ port, host: "127.0.0.1" });
+  await once(server, "listening");
+  return {
+    server,
+    port: (server.address() as { port: number }).port,
+    accepted: () => accepted,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** An echo server: every byte received is sent back, with the socket's own back-pressure. */
+export function startEchoServer(port = 0): Promise<TestServer> {
+  return startServer((socket) => socket.pipe(socket), port);
+}
+
+/** A port that was free a moment ago (for a destination where nothing listens). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen({ port: 0, host: "127.0.0.1" });
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Connects to 127.0.0.1:`port`. */
+export async function connectLocal(port: number): Promise<Socket> {
+  const socket = connect({ port, host: "127.0.0.1" });
+  await once(socket, "connect");
+  return socket;
+}
+
+export function sha256(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export interface RoundTrip {
+  sent: string;
+  received: string;
+  bytes: number;
+}
+
+/**
+ * Sends `size` random bytes through `socket` to an echo server and reads the same number back;
+ * resolves with both digests. Rejects if the connection closes early or `timeoutMs` passes.
+ */
+export function echoRoundTrip(socket: Socket, size: number, timeoutMs = 30_000): Promise<RoundTrip> {
+  const data = randomBytes(size);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`echo round trip timed out after ${timeoutMs} ms with ${bytes}/${size} bytes back`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      const take = chunk.subarray(0, Math.max(0, size - bytes));
+      hash.update(take);
+      bytes += take.length;
+      if (bytes >= size) {
+        cleanup();
+        resolve({ sent: sha256(data), received: hash.digest("hex"), bytes });
+      }
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error(`the connection closed after ${bytes}/${size} bytes came back`));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("close", onClose);
+      socket.off("error", onError);
+    };
+    socket.on("data", onData);
+    socket.on("close", onClose);
+    socket.on("error", onError);
+    socket.write(data);
+  });
+}
+
+/** Reads everything until the peer ends the connection. */
+export async function readAll(socket: Socket, timeoutMs = 15_000): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const timer = setTimeout(
+    () => socket.destroy(new Error(`no end of data within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  try {
+    await once(socket, "end");
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Entries of the emulator's request log. */
+export async function requestLog(
+  emulator: EmulatorProcess,
+): Promise<Array<{ operation: string; status: number; service: string }>> {
+  return (await emulator.admin("/_emulator/requests")) as Array<{
+    operation: string;
+    status: number;
+    service: string;
+  }>;
+}
+
+/** The emulator's view of one session. */
+export async function sessionInfo(
+  emulator: EmulatorProcess,
+  sessionId: string,
+): Promise<
+  { state: string; documentName: string; parameters: Record<string, string | string[]> } | undefined
+> {
+  const sessions = (await emulator.admin("/_emulator/sessions")) as Array<{
+    sessionId: string;
+    state: string;
+    documentName: string;
+    parameters: Record<string, string | string[]>;
+  }>;
+  return sessions.find((s) => s.sessionId === sessionId);
+}
