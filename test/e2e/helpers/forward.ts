@@ -24,15 +24,17 @@ export interface Forward {
 const OPENED = /^Port (\d+) opened for sessionId (\S+)\.$/m;
 
 /**
- * Runs `aws-runas ssm forward <args>` and resolves once it printed `Port N opened for sessionId X.`;
- * rejects (and kills the CLI) if it exits first or takes longer than `timeoutMs`.
+ * Runs `aws-runas [globalArgs] ssm forward <args>` and resolves once it printed
+ * `Port N opened for sessionId X.`; rejects (and kills the CLI) if it exits first or takes longer
+ * than `timeoutMs`.
  */
 export async function startForward(
   env: NodeJS.ProcessEnv,
   args: string[],
-  timeoutMs = 20_000,
+  options: { globalArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<Forward> {
-  const child = spawnCli(["ssm", "forward", ...args], env);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const child = spawnCli([...(options.globalArgs ?? []), "ssm", "forward", ...args], env);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => {
