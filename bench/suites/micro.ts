@@ -55,11 +55,7 @@ export async function runMicroSuite(plan: MicroPlan, log: (line: string) => void
       rows.push(
         ...compareRows(
           `data channel RSS growth over ${mib} MiB, ${payload / 1024} KiB payloads`,
-          measured(
-            summarize(growth),
-            "MiB",
-            `start ${summarize(rss.map((r) => r.start)).median.toFixed(0)} MiB`,
-          ),
+          measured(growth, "MiB", `start ${summarize(rss.map((r) => r.start)).median.toFixed(0)} MiB`),
           [],
           { text: "flat (< 64 MiB growth)", met: growth.median < 64 },
         ),
