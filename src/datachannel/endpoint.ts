@@ -79,8 +79,12 @@ export interface EndpointStats {
 
 interface Outgoing {
   frame: Buffer;
+  /** When it was first sent (for the give-up deadline). */
+  firstSent: number;
   lastSent: number;
   retransmissions: number;
+  /** Waiting in the post-reconnect backlog: not on the wire of the current connection yet. */
+  queued: boolean;
 }
 
 /** Events: "drain" (no longer congested), "error" (ChannelError, at most once), "protocolError" (dropped frame). */
@@ -97,6 +101,9 @@ export class ReliableEndpoint extends EventEmitter {
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #reorder = new Map<number, DecodedMessage>();
   #outgoingBytes = 0;
+  /** Unacked messages to send again on the current connection, oldest first (see #pumpBacklog). */
+  #backlog: number[] = [];
+  #backlogInFlight = new Set<number>();
   #nextSeq = 0;
   #expected = 0;
   #sink: FrameSink | null = null;
@@ -125,7 +132,8 @@ export class ReliableEndpoint extends EventEmitter {
   get congested(): boolean {
     return (
       this.#outgoingBytes >= this.limits.outgoingHighWaterBytes ||
-      this.#outgoing.size >= this.limits.outgoingHighWaterMessages
+      this.#outgoing.size >= this.limits.outgoingHighWaterMessages ||
+      this.#backlog.length > 0
     );
   }
 
@@ -164,7 +172,8 @@ export class ReliableEndpoint extends EventEmitter {
       payloadType,
       payload,
     });
-    this.#outgoing.set(seq, { frame, lastSent: this.#clock.now(), retransmissions: 0 });
+    const now = this.#clock.now();
+    this.#outgoing.set(seq, { frame, firstSent: now, lastSent: now, retransmissions: 0, queued: false });
     this.#outgoingBytes += frame.length;
     this.#stats.sent++;
     if (this.congested) this.#wasCongested = true;
@@ -238,6 +247,7 @@ export class ReliableEndpoint extends EventEmitter {
     if (!entry) return; // duplicate ack, or an ack of a message we gave up on
     this.#outgoing.delete(seq);
     this.#outgoingBytes -= entry.frame.length;
+    if (this.#backlogInFlight.delete(seq)) this.#pumpBacklog();
     // Karn's rule: a retransmitted message gives no trustworthy RTT sample.
     if (entry.retransmissions === 0) this.#rto.sample(this.#clock.now() - entry.lastSent);
     if (this.#wasCongested && !this.congested) {
@@ -300,29 +310,71 @@ export class ReliableEndpoint extends EventEmitter {
     );
   }
 
+  /**
+   * After a reconnect (or un-pause) every unacked message must go out again: the peer lost
+   * whatever was in flight. They are not blasted at once — a whole window of resends can swamp a
+   * fresh connection (and its acks) before anything gets through — but released a window at a
+   * time, one more per ack, like a congestion window after a timeout.
+   */
   #resendAll(): void {
+    this.#backlog = [];
+    this.#backlogInFlight.clear();
+    for (const [seq, entry] of this.#outgoing) {
+      entry.queued = true;
+      this.#backlog.push(seq);
+    }
+    if (this.#backlog.length > 0) this.#wasCongested = true;
+    this.#pumpBacklog();
+  }
+
+  #pumpBacklog(): void {
+    const sink = this.#sink;
+    if (!sink || this.#paused) return;
     const now = this.#clock.now();
-    for (const entry of this.#outgoing.values()) {
+    while (this.#backlog.length > 0 && this.#backlogInFlight.size < this.limits.resumeWindow) {
+      const seq = this.#backlog.shift()!;
+      const entry = this.#outgoing.get(seq);
+      if (!entry) continue; // acked meanwhile
+      entry.queued = false;
       entry.lastSent = now;
-      this.#sink?.send(entry.frame);
+      this.#backlogInFlight.add(seq);
+      sink.send(entry.frame);
+    }
+    if (this.#backlog.length === 0 && this.#wasCongested && !this.congested) {
+      this.#wasCongested = false;
+      this.emit("drain");
     }
   }
 
-  /** Resends every message unacked for longer than RTO, once per RTO (not every tick, unlike the plugin). */
+  /**
+   * Resends messages unacked for longer than their timeout: oldest first, at most
+   * `maxResendsPerTick` per tick, and each message's timeout doubles with every resend (up to
+   * `maxRtoMs`). On a live websocket an unacked message is almost always just queued behind
+   * others, so resending a whole window every RTO would only add load (a retransmission storm);
+   * a message the peer really dropped (bad digest) is the oldest one and goes out first.
+   */
   #resendDue(): void {
     if (!this.#sink || this.#paused || this.#closed || this.#outgoing.size === 0) return;
     const now = this.#clock.now();
     const rto = this.#rto.rto;
+    let budget = this.limits.maxResendsPerTick;
     for (const entry of this.#outgoing.values()) {
-      if (now - entry.lastSent < rto) continue;
-      if (entry.retransmissions >= this.limits.maxRetransmissions) {
+      if (
+        now - entry.firstSent >= this.limits.giveUpAfterMs ||
+        entry.retransmissions >= this.limits.maxRetransmissions
+      ) {
         this.#fail();
         return;
       }
+      if (budget === 0) continue; // keep checking the deadlines only
+      if (entry.queued) continue;
+      const timeout = Math.min(this.limits.maxRtoMs, rto * 2 ** Math.min(entry.retransmissions, 10));
+      if (now - entry.lastSent < timeout) continue;
       entry.retransmissions++;
       entry.lastSent = now;
       this.#stats.retransmitted++;
       this.#sink.send(entry.frame);
+      budget--;
     }
   }
 
@@ -331,7 +383,8 @@ export class ReliableEndpoint extends EventEmitter {
     this.#failed = true;
     const error = new ChannelError(
       "CHANNEL_RETRANSMIT_LIMIT",
-      `the remote side stopped acknowledging data: gave up after ${this.limits.maxRetransmissions} retransmissions`,
+      "the remote side stopped acknowledging data: gave up after " +
+        `${this.limits.maxRetransmissions} retransmissions or ${Math.round(this.limits.giveUpAfterMs / 1000)} s`,
       { hint: "the instance or the network path to it may be down; try again" },
     );
     this.close();

@@ -15,6 +15,12 @@ export interface ChannelLimits {
   reorderBufferEntries: number;
   /** Retransmissions of one message before the channel gives up (plugin: 3000 ≈ 5 min). */
   maxRetransmissions: number;
+  /** A message unacknowledged this long ends the channel (the plugin's 3000 × 100 ms). */
+  giveUpAfterMs: number;
+  /** Timed-out messages resent per scheduler tick at most. */
+  maxResendsPerTick: number;
+  /** Messages resent at once after a reconnect; one more goes out per ack. */
+  resumeWindow: number;
   /** Retransmission scheduler tick (§5.2). */
   resendTickMs: number;
   initialRtoMs: number;
@@ -29,6 +35,9 @@ export const DEFAULT_LIMITS: ChannelLimits = {
   outgoingHighWaterMessages: 8192,
   reorderBufferEntries: 10_000,
   maxRetransmissions: 3000,
+  giveUpAfterMs: 5 * 60 * 1000,
+  maxResendsPerTick: 16,
+  resumeWindow: 128,
   resendTickMs: 100,
   initialRtoMs: 200,
   maxRtoMs: 1000,
@@ -49,6 +58,9 @@ export function verifyLimits(overrides: Partial<ChannelLimits> = {}): ChannelLim
   check(limits.outgoingHighWaterMessages >= 1, "outgoingHighWaterMessages must be >= 1");
   check(limits.reorderBufferEntries >= 1, "reorderBufferEntries must be >= 1");
   check(limits.maxRetransmissions >= 1, "maxRetransmissions must be >= 1");
+  check(limits.giveUpAfterMs >= 1000, "giveUpAfterMs must be >= 1 s");
+  check(limits.maxResendsPerTick >= 1, "maxResendsPerTick must be >= 1");
+  check(limits.resumeWindow >= 1, "resumeWindow must be >= 1");
   check(limits.resendTickMs >= 1, "resendTickMs must be >= 1 ms");
   check(
     limits.initialRtoMs >= 1 && limits.maxRtoMs >= limits.initialRtoMs,

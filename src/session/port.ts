@@ -144,6 +144,11 @@ function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {
     socket.destroy();
   });
   socket.on("close", () => stream.destroy());
+  // A stream torn down without a FIN (session closing, Ctrl-C) must not leave its local
+  // connection open; after a normal FIN the pipe has already ended the socket gracefully.
+  stream.on("close", () => {
+    if (!socket.writableEnded) socket.destroy();
+  });
   socket.resume();
 }
 

@@ -65,9 +65,7 @@ describe("ssm forward across websocket drops (--fault drop-websocket-after=200)"
     assert.equal(f.stdout(), "");
   });
 
-  test("20 MiB streamed in one go arrives intact (sha256)", {
-    todo: "datachannel: after a reconnect the endpoint resends its whole unacked window at once; with more than 200 messages unacked every new websocket dies before an ack gets through (livelock)",
-  }, async () => {
+  test("20 MiB streamed in one go arrives intact (sha256)", {}, async () => {
     const before = await resumes();
     const { f, socket } = await openForward();
     try {
