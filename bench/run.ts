@@ -42,15 +42,19 @@ const HOW_TO_READ = `How to read it:
   and smux in-process (no CLI process, no local TCP hop): the fastest a client can go through this emulator.
 - pacing realistic reproduces the agent's 1 KiB read + 1 ms pause, so downloads cannot beat ≈0.9 MiB/s; pacing
   none shows the client's own cost. Uploads are not paced by the agent.
-- "stalled" means a transfer made no progress for 5 s and was abandoned (the forwarder was restarted);
-  a figure with "k of n runs stalled" is made of the runs that finished.
+- "stalled" means a transfer made no progress for 4 s (or was not done after 12 s) and was abandoned; the
+  path (forwarder, ceiling session) was restarted. A figure with "k of n runs stalled" is made of the runs
+  that finished; after 4 stalls a path's remaining measurements in that suite are skipped.
 - session-manager-plugin rows need \`aws\` and \`session-manager-plugin\` on PATH.
 - The machine is shared (2 cores): expect ±20 % between runs; compare ratios taken in the same run.
 - \`npm run bench -- --profile forward\` writes bench/forward-client.cpuprofile and prints its top self-time
   functions; \`node --import tsx bench/profile-summary.ts FILE\` summarises any .cpuprofile.`;
 
+const startedAt = performance.now();
+
 function log(line: string): void {
-  process.stderr.write(`bench: ${line}\n`);
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1).padStart(5);
+  process.stderr.write(`bench [${seconds} s] ${line}\n`);
 }
 
 function build(): void {

@@ -11,7 +11,7 @@ import { type Cell, measured, missing, type Unit } from "./table.js";
 export interface RunsOptions {
   runs: number;
   /** Called after a stalled run, before the next one (restart the forwarder, reopen a session). */
-  recover?: () => Promise<void>;
+  recover?: (stall: StallError) => Promise<void>;
   /** Stop after this many stalls (default 2): each one costs the stall timeout. */
   maxStalls?: number;
 }
@@ -25,6 +25,13 @@ export interface RunsResult {
   problem?: string;
   /** Set when a run failed with something other than a stall (then no more runs were made). */
   failed?: boolean;
+  /** Set when no run was attempted at all, saying why. */
+  skipped?: string;
+}
+
+/** A result with no runs, e.g. because its path already used up its stall budget. */
+export function skippedRuns(reason: string): RunsResult {
+  return { samples: [], stalls: 0, attempted: 0, skipped: reason };
 }
 
 export async function runRepeated(options: RunsOptions, once: () => Promise<number>): Promise<RunsResult> {
@@ -41,7 +48,7 @@ export async function runRepeated(options: RunsOptions, once: () => Promise<numb
         break;
       }
       result.stalls++;
-      if (options.recover) await options.recover();
+      if (options.recover) await options.recover(error);
       if (result.stalls >= maxStalls) break;
     }
   }
@@ -54,6 +61,7 @@ export function cellOf(
   unit: Unit,
   transform: (sample: number) => number = (x) => x,
 ): Cell {
+  if (result.skipped !== undefined) return missing(result.skipped);
   if (result.samples.length === 0) {
     const what = result.stalls > 0 ? "stalled" : "failed";
     return missing(`${what}: ${result.problem ?? "no run finished"}`);

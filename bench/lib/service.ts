@@ -159,10 +159,15 @@ export class StallError extends Error {
   }
 }
 
+/** Default limits of a transfer: no progress for this long, or not done after that long. */
+export const DEFAULT_STALL_MS = 4000;
+export const DEFAULT_DEADLINE_MS = 12_000;
+
 /**
  * Watches the progress of one or more transfers: `stalled` rejects with a {@link StallError} when
- * the counter has not moved for `stallMs`. A stalled transport never recovers by itself, so a
- * benchmark must not wait for it.
+ * the counter has not moved for `stallMs`, or when the work is not done after `deadlineMs` (a
+ * transport that only trickles — resending its whole window — gives no useful figure either). A
+ * stalled transport never recovers by itself, so a benchmark must not wait for it.
  */
 export class Watchdog {
   /** Bytes (or round trips) done so far; transfers add to it. */
@@ -170,25 +175,30 @@ export class Watchdog {
   readonly stalled: Promise<never>;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(stallMs: number, describe: () => string) {
+  constructor(stallMs: number, describe: () => string, deadlineMs = DEFAULT_DEADLINE_MS) {
     let fail: (error: Error) => void = () => {};
     this.stalled = new Promise<never>((_, reject) => {
       fail = reject;
     });
     this.stalled.catch(() => {});
     let last = -1;
-    let since = performance.now();
+    const started = performance.now();
+    let since = started;
     this.#timer = setInterval(
       () => {
-        if (this.progress !== last) {
+        const now = performance.now();
+        if (now - started >= deadlineMs) {
+          clearInterval(this.#timer);
+          fail(new StallError(`not done after ${Math.round(deadlineMs / 1000)} s; ${describe()}`));
+        } else if (this.progress !== last) {
           last = this.progress;
-          since = performance.now();
-        } else if (performance.now() - since >= stallMs) {
+          since = now;
+        } else if (now - since >= stallMs) {
           clearInterval(this.#timer);
           fail(new StallError(`no progress for ${Math.round(stallMs / 1000)} s; ${describe()}`));
         }
       },
-      Math.max(50, stallMs / 8),
+      Math.max(25, Math.min(stallMs, deadlineMs) / 8),
     );
   }
 
@@ -205,9 +215,11 @@ export class Watchdog {
 
 /** Options of the transfer drivers. */
 export interface TransferOptions {
-  /** Abandon the transfer after this long without progress (default 5 s). */
+  /** Abandon the transfer after this long without progress (default {@link DEFAULT_STALL_MS}). */
   stallMs?: number;
-  /** Share one watchdog between concurrent transfers (then `stallMs` is ignored). */
+  /** Abandon it when not done after this long (default {@link DEFAULT_DEADLINE_MS}). */
+  deadlineMs?: number;
+  /** Share one watchdog between concurrent transfers (then the limits above are ignored). */
   watchdog?: Watchdog;
 }
 
@@ -217,7 +229,8 @@ async function guarded<T>(
   work: (dog: Watchdog) => Promise<T>,
 ): Promise<T> {
   const own = options.watchdog === undefined;
-  const dog = options.watchdog ?? new Watchdog(options.stallMs ?? 5000, describe);
+  const dog =
+    options.watchdog ?? new Watchdog(options.stallMs ?? DEFAULT_STALL_MS, describe, options.deadlineMs);
   try {
     return await dog.guard(work(dog));
   } finally {
@@ -322,13 +335,14 @@ export async function concurrent(
   direction: "upload" | "download",
   connections: number,
   totalBytes: number,
-  stallMs = 5000,
+  limits: Pick<TransferOptions, "stallMs" | "deadlineMs"> = {},
 ): Promise<number> {
   const each = Math.ceil(totalBytes / connections);
   let finished = 0;
   const watchdog = new Watchdog(
-    stallMs,
+    limits.stallMs ?? DEFAULT_STALL_MS,
     () => `${finished} of ${connections} connections finished, ${mib(watchdog.progress)} moved`,
+    limits.deadlineMs,
   );
   try {
     const start = performance.now();

@@ -8,7 +8,7 @@ import type { Pacing } from "../../src/emulator/options.js";
 import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { ceilingPath, type DataPath, forwardPath, loopbackPath } from "../lib/paths.js";
 import { type ProcessUsage, readMachineBusySeconds, readProcessUsage } from "../lib/procstat.js";
-import { cellOf, type RunsResult, runRepeated } from "../lib/runs.js";
+import { cellOf, type RunsResult, runRepeated, skippedRuns } from "../lib/runs.js";
 import { concurrent, download, echoRoundTrips, upload } from "../lib/service.js";
 import { percentile, summarize } from "../lib/stats.js";
 import { type Cell, compareRows, measured, missing, type Row } from "../lib/table.js";
@@ -16,6 +16,8 @@ import { ours, type Tool } from "../lib/tools.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
+/** Stalls a path may have in one suite before its remaining measurements are skipped. */
+const STALL_BUDGET = 4;
 
 /** Sizes and run counts of the forward suite for one pacing mode. */
 export interface ForwardPlan {
@@ -94,6 +96,30 @@ interface Compared {
 
 export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> {
   const { pacing, emulator, servicePort, plan, log } = input;
+  const stallsOf = new Map<DataPath, number>();
+  /**
+   * Runs on one path; a stall is logged and the path restarted before the next run. Each path has
+   * a stall budget for the suite: every stall costs seconds, and the whole bench must stay short.
+   */
+  const repeatOn = async (path: DataPath, runs: number, once: () => Promise<number>): Promise<RunsResult> => {
+    const spent = stallsOf.get(path) ?? 0;
+    if (spent >= STALL_BUDGET) return skippedRuns(`skipped: stalled ${spent} times in this suite already`);
+    const result = await runRepeated(
+      {
+        runs,
+        maxStalls: Math.min(2, STALL_BUDGET - spent),
+        recover: async (stall) => {
+          const started = performance.now();
+          await path.recover();
+          const took = ((performance.now() - started) / 1000).toFixed(1);
+          log(`  ${path.label} stalled (${stall.message}); restarted in ${took} s`);
+        },
+      },
+      once,
+    );
+    stallsOf.set(path, spent + result.stalls);
+    return result;
+  };
   const rows: Row[] = [];
   const oursPath = await forwardPath(ours, emulator, servicePort);
   const paths: DataPath[] = [];
@@ -122,8 +148,9 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       const transfer = (path: DataPath) => () =>
         (direction === "upload" ? upload : download)(path.connector, bytes);
       log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
-      const oursResult = await runRepeated(
-        { runs: plan.runs, recover: () => oursPath.recover() },
+      const oursResult = await repeatOn(
+        oursPath,
+        plan.runs,
         tallied(
           bytes,
           [
@@ -138,7 +165,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       for (const path of paths) {
         compared.push({
           label: path.label,
-          result: await runRepeated({ runs: plan.runs, recover: () => path.recover() }, transfer(path)),
+          result: await repeatOn(path, plan.runs, transfer(path)),
         });
       }
       compared.push({
@@ -146,8 +173,9 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
         result:
           typeof theirs === "string"
             ? theirs
-            : await runRepeated(
-                { runs: plan.runs, recover: () => (theirs as DataPath).recover() },
+            : await repeatOn(
+                theirs,
+                plan.runs,
                 tallied(
                   bytes,
                   [processWatch(() => (theirs as DataPath).pid(), theirCpu[direction])],
@@ -174,9 +202,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
           log(`forward smux ${direction}, ${n} connection(s), pacing ${pacing}: ${runs} × ${totalMiB} MiB`);
           const measure = async (path: DataPath): Promise<Cell> =>
             cellOf(
-              await runRepeated({ runs, recover: () => path.recover() }, () =>
-                concurrent(path.connector, direction, n, totalMiB * MiB),
-              ),
+              await repeatOn(path, runs, () => concurrent(path.connector, direction, n, totalMiB * MiB)),
               "MiB/s",
               (s) => totalMiB / s,
             );
@@ -203,7 +229,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       log(`forward echo, pacing ${pacing}: ${runs} × ${trips} round trips`);
       const measure = async (path: DataPath) => {
         const p99: number[] = [];
-        const result = await runRepeated({ runs, recover: () => path.recover() }, async () => {
+        const result = await repeatOn(path, runs, async () => {
           const times = await echoRoundTrips(path.connector, trips);
           p99.push(percentile(times, 99));
           return percentile(times, 50);

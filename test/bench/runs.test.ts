@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cellOf, runRepeated } from "../../bench/lib/runs.js";
+import { cellOf, runRepeated, skippedRuns } from "../../bench/lib/runs.js";
 import { StallError } from "../../bench/lib/service.js";
 import { formatCell } from "../../bench/lib/table.js";
 
@@ -34,6 +34,13 @@ describe("bench repeated runs", () => {
     });
     assert.equal(attempts, 2);
     assert.deepEqual(cellOf(result, "ms"), { kind: "missing", reason: "stalled: wedged" });
+  });
+
+  test("a skipped measurement says why", () => {
+    assert.deepEqual(cellOf(skippedRuns("skipped: stalled 4 times"), "ms"), {
+      kind: "missing",
+      reason: "skipped: stalled 4 times",
+    });
   });
 
   test("any other error ends the runs and is reported", async () => {

@@ -81,7 +81,21 @@ describe("bench service and drivers (127.0.0.1)", () => {
     });
     await assert.rejects(download(tcp(port), 1024, { stallMs: 300 }), StallError);
     await assert.rejects(echoRoundTrips(tcp(port), 5, { stallMs: 300 }), /0 of 5 round trips done/);
-    await assert.rejects(concurrent(tcp(port), "download", 4, 4096, 300), /0 of 4 connections finished/);
+    await assert.rejects(
+      concurrent(tcp(port), "download", 4, 4096, { stallMs: 300 }),
+      /0 of 4 connections finished/,
+    );
+  });
+
+  test("a transfer that only trickles ends at its deadline", async () => {
+    const dog = new Watchdog(10_000, () => "trickling", 300);
+    const timer = setInterval(() => dog.progress++, 20);
+    try {
+      await assert.rejects(dog.stalled, /not done after 0 s; trickling/);
+    } finally {
+      clearInterval(timer);
+      dog.stop();
+    }
   });
 
   test("the watchdog stays quiet while progress is made", async () => {
