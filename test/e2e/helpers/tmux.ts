@@ -6,7 +6,7 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -65,6 +65,8 @@ export function writeSessionScript(dir: string, options: ScriptOptions): string 
 export class TmuxPane {
   readonly socket: string;
   readonly session = "e2e";
+  /** The server's socket file; tmux leaves it behind after kill-server. */
+  #socketPath: string | undefined;
   #killed = false;
 
   private constructor(socket: string) {
@@ -87,6 +89,7 @@ export class TmuxPane {
       String(rows),
       ...command,
     );
+    pane.#socketPath = (await pane.tmux("display-message", "-p", "#{socket_path}")).trim() || undefined;
     return pane;
   }
 
@@ -145,6 +148,7 @@ export class TmuxPane {
     if (this.#killed) return;
     this.#killed = true;
     await this.tmux("kill-server").catch(() => {});
+    if (this.#socketPath) rmSync(this.#socketPath, { force: true });
   }
 }
 
