@@ -9,9 +9,19 @@
 /** An OSC sequence no program prints by accident; terminals would ignore it anyway. */
 export const DRAIN_MARKER = "\x1b]1337;aws-runas-emulator-drained\x07";
 
-/** Shell code run after the program: keep its status, print the marker, wait for the agent's line. */
+/** The byte the agent writes once it has seen the marker (ASCII ACK): nothing a user types. */
+export const DRAIN_RELEASE = "\x06";
+
+/**
+ * Shell code run after the program: keep its status, print the marker, then wait for
+ * {@link DRAIN_RELEASE}. The terminal is put in raw mode and read byte by byte, so input typed
+ * ahead (a Ctrl-D at the end of piped input, stray keys) cannot end the wait early; a closed
+ * terminal (empty read) ends it too. POSIX sh, in case the shell is not bash.
+ */
 export const DRAIN_WAIT_SCRIPT =
-  "__rc=$?; stty -echo 2>/dev/null; printf '\\033]1337;aws-runas-emulator-drained\\007'; read -r __x; exit $__rc";
+  "__rc=$?; stty raw -echo 2>/dev/null; printf '\\033]1337;aws-runas-emulator-drained\\007'; " +
+  "while :; do __x=$(dd bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n'); " +
+  '[ -z "$__x" ] && break; [ "$__x" = 06 ] && break; done; exit $__rc';
 
 export interface ScanResult {
   /** Bytes to forward (the marker removed, a possible partial marker at the end held back). */

@@ -7,7 +7,7 @@
 import { homedir } from "node:os";
 import type { IPty } from "node-pty";
 import type { Delivery } from "../../datachannel/endpoint.js";
-import { DrainMarkerScanner } from "./drain-marker.js";
+import { DRAIN_RELEASE, DrainMarkerScanner } from "./drain-marker.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
@@ -120,7 +120,7 @@ export class ShellPlugin implements SessionPlugin {
       const { data, found } = scanner.push(typeof raw === "string" ? Buffer.from(raw) : raw);
       this.#pump.push(data);
       // Every byte before the marker has been read: let the wrapper exit (see drain-marker.ts).
-      if (found && !this.#stopped) pty.write("\r");
+      if (found && !this.#stopped) pty.write(DRAIN_RELEASE);
     });
     pty.onExit(({ exitCode }) => {
       this.#host.logger.debug(`pty process exited with code ${exitCode}`);
