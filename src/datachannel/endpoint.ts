@@ -354,6 +354,9 @@ export class ReliableEndpoint extends EventEmitter {
    * a message the peer really dropped (bad digest) is the oldest one and goes out first.
    */
   #resendDue(): void {
+    // Buffered messages whose handler said "not-ready" were acked already, so the peer will not
+    // resend them: retry their delivery here rather than rely on the owner calling flushPending.
+    if (this.#reorder.size > 0 && !this.#closed) this.#drainReorder();
     if (!this.#sink || this.#paused || this.#closed || this.#outgoing.size === 0) return;
     const now = this.#clock.now();
     const rto = this.#rto.rto;

@@ -156,6 +156,35 @@ describe("ReliableEndpoint", () => {
     assert.equal(acks.length, 1);
   });
 
+  test("a buffered message refused with not-ready is retried on the next tick without a resend", () => {
+    const clock = new ManualClock();
+    const frames: Buffer[] = [];
+    const agent = new ReliableEndpoint({ role: "agent", clock, onStreamMessage: () => "ok" });
+    agent.attach({ send: (f) => frames.push(f) });
+    for (let i = 0; i < 3; i++) agent.send(PayloadType.output, Buffer.from(String(i)));
+    let accept = true;
+    const seen: string[] = [];
+    const client = new ReliableEndpoint({
+      role: "client",
+      clock,
+      onStreamMessage: (m) => {
+        if (!accept && m.sequenceNumber === 2) return "not-ready";
+        seen.push(m.payload.toString());
+        return "ok";
+      },
+    });
+    client.attach({ send: () => {} });
+    client.receive(frames[2]!); // buffered and acked
+    accept = false;
+    client.receive(frames[0]!);
+    client.receive(frames[1]!); // 0 and 1 delivered; 2 refused from the buffer
+    assert.deepEqual(seen, ["0", "1"]);
+    accept = true;
+    clock.advance(100);
+    assert.deepEqual(seen, ["0", "1", "2"]);
+    assert.equal(client.stats().reorderBuffered, 0);
+  });
+
   test("a full reorder buffer drops unacked; writers see congestion and a drain", () => {
     const clock = new ManualClock();
     const frames: Buffer[] = [];
