@@ -4,7 +4,6 @@
  * it arrives, the window size is sent at start and on every resize, and Ctrl-C / Ctrl-Z / Ctrl-\
  * reach the remote side as bytes (raw mode), never as local signals.
  */
-import { once } from "node:events";
 import type { DataChannel } from "../datachannel/index.js";
 import { ChannelError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -98,5 +97,6 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
     }
   });
   io.stdin.resume();
-  void once(channel, "close").then(() => io.stdin.off("data", onData));
+  // A plain listener: once() would reject (unhandled) when the channel dies with an error.
+  channel.once("close", () => io.stdin.off("data", onData));
 }

@@ -22,7 +22,10 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
     ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
     const channel = await openChannel(aws, started, instanceId, ctx);
     try {
-      const code = await runShellSession({ channel, io: ctx, logger: ctx.logger });
+      const code = await runShellSession({ channel, io: ctx, logger: ctx.logger }).catch((error: unknown) => {
+        ctx.stdout.write("\r\n"); // the remote output may have left the cursor mid-line
+        throw error;
+      });
       ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`);
       return code;
     } finally {
