@@ -16,7 +16,7 @@ import { ours, type Tool } from "../lib/tools.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-/** Stalls a path may have in one suite before its remaining measurements are skipped. */
+/** Stalls a path may have per kind of measurement in one suite before the rest are skipped. */
 const STALL_BUDGET = 4;
 
 /** Sizes and run counts of the forward suite for one pacing mode. */
@@ -96,14 +96,23 @@ interface Compared {
 
 export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> {
   const { pacing, emulator, servicePort, plan, log } = input;
-  const stallsOf = new Map<DataPath, number>();
+  const stallsOf = new Map<string, number>();
   /**
    * Runs on one path; a stall is logged and the path restarted before the next run. Each path has
-   * a stall budget for the suite: every stall costs seconds, and the whole bench must stay short.
+   * a stall budget per kind of measurement (uploads, downloads, echo) in the suite: every stall
+   * costs seconds, and the whole bench must stay short.
    */
-  const repeatOn = async (path: DataPath, runs: number, once: () => Promise<number>): Promise<RunsResult> => {
-    const spent = stallsOf.get(path) ?? 0;
-    if (spent >= STALL_BUDGET) return skippedRuns(`skipped: stalled ${spent} times in this suite already`);
+  const repeatOn = async (
+    path: DataPath,
+    kind: Direction | "echo",
+    runs: number,
+    once: () => Promise<number>,
+  ): Promise<RunsResult> => {
+    const key = `${path.label}\u0000${kind}`;
+    const spent = stallsOf.get(key) ?? 0;
+    if (spent >= STALL_BUDGET) {
+      return skippedRuns(`skipped: ${kind} stalled ${spent} times in this suite already`);
+    }
     const result = await runRepeated(
       {
         runs,
@@ -117,7 +126,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       },
       once,
     );
-    stallsOf.set(path, spent + result.stalls);
+    stallsOf.set(key, spent + result.stalls);
     return result;
   };
   const rows: Row[] = [];
@@ -150,6 +159,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
       const oursResult = await repeatOn(
         oursPath,
+        direction,
         plan.runs,
         tallied(
           bytes,
@@ -165,7 +175,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       for (const path of paths) {
         compared.push({
           label: path.label,
-          result: await repeatOn(path, plan.runs, transfer(path)),
+          result: await repeatOn(path, direction, plan.runs, transfer(path)),
         });
       }
       compared.push({
@@ -175,6 +185,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
             ? theirs
             : await repeatOn(
                 theirs,
+                direction,
                 plan.runs,
                 tallied(
                   bytes,
@@ -202,7 +213,9 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
           log(`forward smux ${direction}, ${n} connection(s), pacing ${pacing}: ${runs} × ${totalMiB} MiB`);
           const measure = async (path: DataPath): Promise<Cell> =>
             cellOf(
-              await repeatOn(path, runs, () => concurrent(path.connector, direction, n, totalMiB * MiB)),
+              await repeatOn(path, direction, runs, () =>
+                concurrent(path.connector, direction, n, totalMiB * MiB),
+              ),
               "MiB/s",
               (s) => totalMiB / s,
             );
@@ -229,7 +242,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       log(`forward echo, pacing ${pacing}: ${runs} × ${trips} round trips`);
       const measure = async (path: DataPath) => {
         const p99: number[] = [];
-        const result = await repeatOn(path, runs, async () => {
+        const result = await repeatOn(path, "echo", runs, async () => {
           const times = await echoRoundTrips(path.connector, trips);
           p99.push(percentile(times, 99));
           return percentile(times, 50);
