@@ -140,7 +140,7 @@ async function main(): Promise<number> {
           runForwardSuite({
             pacing,
             emulator: await emulator(pacing),
-            servicePort: service.port,
+            service,
             plan: forwardPlan,
             official: theirs,
             log,

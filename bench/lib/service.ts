@@ -22,6 +22,8 @@ const BLOCK = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 26544
 
 export interface BenchService {
   port: number;
+  /** Upload bytes received so far, all connections together: progress as the far end sees it. */
+  bytesIn(): number;
   close(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ async function writeBytes(socket: Duplex, total: number): Promise<void> {
   }
 }
 
-function serve(socket: Socket): void {
+function serve(socket: Socket, countIn: (n: number) => void = () => {}): void {
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
   let head = Buffer.alloc(0);
@@ -91,6 +93,7 @@ function serve(socket: Socket): void {
       );
     } else if (op === Op.upload) {
       let received = rest.length;
+      countIn(rest.length);
       const check = () => {
         if (received < length) return;
         socket.off("data", count);
@@ -98,6 +101,7 @@ function serve(socket: Socket): void {
       };
       const count = (c: Buffer) => {
         received += c.length;
+        countIn(c.length);
         check();
       };
       socket.on("data", count);
@@ -112,15 +116,19 @@ function serve(socket: Socket): void {
 /** Starts the service on 127.0.0.1 and a free port. */
 export async function startBenchService(): Promise<BenchService> {
   const sockets = new Set<Socket>();
+  let bytesIn = 0;
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    serve(socket);
+    serve(socket, (n) => {
+      bytesIn += n;
+    });
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   return {
     port: (server.address() as AddressInfo).port,
+    bytesIn: () => bytesIn,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -143,6 +151,7 @@ export async function startBannerServer(banner = "SSH-2.0-bench\r\n"): Promise<B
   await once(server, "listening");
   return {
     port: (server.address() as AddressInfo).port,
+    bytesIn: () => 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -175,7 +184,13 @@ export class Watchdog {
   readonly stalled: Promise<never>;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(stallMs: number, describe: () => string, deadlineMs = DEFAULT_DEADLINE_MS) {
+  /** `remote`: more progress seen elsewhere (e.g. bytes arriving at the service). */
+  constructor(
+    stallMs: number,
+    describe: () => string,
+    deadlineMs = DEFAULT_DEADLINE_MS,
+    remote: () => number = () => 0,
+  ) {
     let fail: (error: Error) => void = () => {};
     this.stalled = new Promise<never>((_, reject) => {
       fail = reject;
@@ -190,8 +205,8 @@ export class Watchdog {
         if (now - started >= deadlineMs) {
           clearInterval(this.#timer);
           fail(new StallError(`not done after ${Math.round(deadlineMs / 1000)} s; ${describe()}`));
-        } else if (this.progress !== last) {
-          last = this.progress;
+        } else if (this.progress + remote() !== last) {
+          last = this.progress + remote();
           since = now;
         } else if (now - since >= stallMs) {
           clearInterval(this.#timer);
@@ -219,6 +234,11 @@ export interface TransferOptions {
   stallMs?: number;
   /** Abandon it when not done after this long (default {@link DEFAULT_DEADLINE_MS}). */
   deadlineMs?: number;
+  /**
+   * Progress seen at the far end (the service's {@link BenchService.bytesIn}): an upload whose
+   * bytes all sit in socket buffers still moves while they drain through a slow path.
+   */
+  remoteProgress?: () => number;
   /** Share one watchdog between concurrent transfers (then the limits above are ignored). */
   watchdog?: Watchdog;
 }
@@ -335,7 +355,7 @@ export async function concurrent(
   direction: "upload" | "download",
   connections: number,
   totalBytes: number,
-  limits: Pick<TransferOptions, "stallMs" | "deadlineMs"> = {},
+  limits: Pick<TransferOptions, "stallMs" | "deadlineMs" | "remoteProgress"> = {},
 ): Promise<number> {
   const each = Math.ceil(totalBytes / connections);
   let finished = 0;
@@ -343,6 +363,7 @@ export async function concurrent(
     limits.stallMs ?? DEFAULT_STALL_MS,
     () => `${finished} of ${connections} connections finished, ${mib(watchdog.progress)} moved`,
     limits.deadlineMs,
+    limits.remoteProgress,
   );
   try {
     const start = performance.now();

@@ -9,7 +9,7 @@ import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { ceilingPath, type DataPath, forwardPath, loopbackPath } from "../lib/paths.js";
 import { type ProcessUsage, readMachineBusySeconds, readProcessUsage } from "../lib/procstat.js";
 import { cellOf, type RunsResult, runRepeated, skippedRuns } from "../lib/runs.js";
-import { concurrent, download, echoRoundTrips, upload } from "../lib/service.js";
+import { type BenchService, concurrent, download, echoRoundTrips, upload } from "../lib/service.js";
 import { percentile, summarize } from "../lib/stats.js";
 import { type Cell, compareRows, measured, missing, type Row } from "../lib/table.js";
 import { ours, type Tool } from "../lib/tools.js";
@@ -35,7 +35,7 @@ export interface ForwardPlan {
 export interface ForwardSuiteInput {
   pacing: Pacing;
   emulator: EmulatorProcess;
-  servicePort: number;
+  service: BenchService;
   plan: ForwardPlan;
   /** The official tools, or why they cannot be measured. */
   official: Tool | string;
@@ -95,7 +95,9 @@ interface Compared {
 }
 
 export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> {
-  const { pacing, emulator, servicePort, plan, log } = input;
+  const { pacing, emulator, service, plan, log } = input;
+  const servicePort = service.port;
+  const limits = { remoteProgress: service.bytesIn };
   const stallsOf = new Map<string, number>();
   /**
    * Runs on one path; a stall is logged and the path restarted before the next run. Each path has
@@ -155,7 +157,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       const mib = direction === "upload" ? plan.uploadMiB : plan.downloadMiB;
       const bytes = mib * MiB;
       const transfer = (path: DataPath) => () =>
-        (direction === "upload" ? upload : download)(path.connector, bytes);
+        (direction === "upload" ? upload : download)(path.connector, bytes, limits);
       log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
       const oursResult = await repeatOn(
         oursPath,
@@ -214,7 +216,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
           const measure = async (path: DataPath): Promise<Cell> =>
             cellOf(
               await repeatOn(path, direction, runs, () =>
-                concurrent(path.connector, direction, n, totalMiB * MiB),
+                concurrent(path.connector, direction, n, totalMiB * MiB, limits),
               ),
               "MiB/s",
               (s) => totalMiB / s,

@@ -41,7 +41,9 @@ describe("bench service and drivers (127.0.0.1)", () => {
   after(() => service.close());
 
   test("upload and download move the asked number of bytes and report seconds", async () => {
+    const before = service.bytesIn();
     const up = await upload(tcp(service.port), 3 * MiB + 17);
+    assert.equal(service.bytesIn() - before, 3 * MiB + 17);
     const down = await download(tcp(service.port), 2 * MiB + 5);
     assert.ok(up > 0 && up < 30, `upload took ${up} s`);
     assert.ok(down > 0 && down < 30, `download took ${down} s`);
@@ -92,6 +94,33 @@ describe("bench service and drivers (127.0.0.1)", () => {
     const timer = setInterval(() => dog.progress++, 20);
     try {
       await assert.rejects(dog.stalled, /not done after 0 s; trickling/);
+    } finally {
+      clearInterval(timer);
+      dog.stop();
+    }
+  });
+
+  test("progress at the far end keeps the watchdog quiet too", async () => {
+    let remote = 0;
+    const timer = setInterval(() => remote++, 20);
+    const dog = new Watchdog(
+      150,
+      () => "remote",
+      10_000,
+      () => remote,
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      const settled = await Promise.race([
+        dog.stalled.then(
+          () => "stalled",
+          () => "stalled",
+        ),
+        Promise.resolve("quiet"),
+      ]);
+      assert.equal(settled, "quiet");
+      clearInterval(timer);
+      await assert.rejects(dog.stalled, /no progress/);
     } finally {
       clearInterval(timer);
       dog.stop();

@@ -36,7 +36,7 @@ describe("bench suites against the built programs", { skip: !built && "run npm r
     const rows = await runForwardSuite({
       pacing: "none",
       emulator,
-      servicePort: service.port,
+      service,
       plan: { runs: 1, uploadMiB: 1, downloadMiB: 0.5, echo: { runs: 1, trips: 20 }, resources: true },
       official: "not installed",
       log,
