@@ -44,7 +44,8 @@ const HOW_TO_READ = `How to read it:
   none shows the client's own cost. Uploads are not paced by the agent.
 - "stalled" means a transfer made no progress for 4 s (or was not done after 12 s) and was abandoned; the
   path (forwarder, ceiling session) was restarted. A figure with "k of n runs stalled" is made of the runs
-  that finished; after 4 stalls a path's remaining measurements in that suite are skipped.
+  that finished; after 4 stalls of one kind (uploads, downloads, echo) a path's remaining measurements of
+  that kind in the suite are skipped.
 - session-manager-plugin rows need \`aws\` and \`session-manager-plugin\` on PATH.
 - The machine is shared (2 cores): expect ±20 % between runs; compare ratios taken in the same run.
 - \`npm run bench -- --profile forward\` writes bench/forward-client.cpuprofile and prints its top self-time
