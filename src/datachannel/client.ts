@@ -258,7 +258,8 @@ export class DataChannel extends Duplex {
     const max = this.endpoint.limits.maxPayload;
     for (let offset = 0; offset < chunk.length; offset += max) {
       const piece = chunk.subarray(offset, Math.min(chunk.length, offset + max));
-      const payload = this.#encrypted && this.#keys ? this.#seal(piece) : Buffer.from(piece);
+      // encodeMessage copies the payload into the frame, so a view of the caller's chunk is enough.
+      const payload = this.#encrypted && this.#keys ? this.#seal(piece) : piece;
       this.endpoint.send(PayloadType.output, payload);
     }
   }

@@ -3,10 +3,12 @@
  * `src/aws`), reading every page. SDK errors are not caught here: AccessDenied, ExpiredToken
  * and exhausted throttling retries reach the caller as themselves, never as "not found".
  */
-import {
+// Types only: the EC2 client package (≈0.9 MB) is imported when a lookup first needs it, so an
+// instance-id target — the common ssh ProxyCommand case — never loads it.
+import type {
   DescribeInstancesCommand,
-  type DescribeInstancesCommandInput,
-  type DescribeInstancesCommandOutput,
+  DescribeInstancesCommandInput,
+  DescribeInstancesCommandOutput,
 } from "@aws-sdk/client-ec2";
 import {
   DescribeInstanceInformationCommand,
@@ -69,6 +71,7 @@ async function describeInstances(
       MaxResults: pageSize,
       ...(NextToken ? { NextToken } : {}),
     };
+    const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
     const page = await ec2.send(new DescribeInstancesCommand(input));
     for (const reservation of page.Reservations ?? []) {
       for (const instance of reservation.Instances ?? []) {
