@@ -100,6 +100,10 @@ export class ReliableEndpoint extends EventEmitter {
   readonly #rto: RtoEstimator;
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #reorder = new Map<number, DecodedMessage>();
+  /** Buffered while delivery was refused: acked only once delivered. */
+  readonly #unacked = new Set<number>();
+  /** The handler refused the next in-order message; it waits in #reorder for a retry. */
+  #blocked = false;
   #outgoingBytes = 0;
   /** Unacked messages to send again on the current connection, oldest first (see #pumpBacklog). */
   #backlog: number[] = [];
@@ -230,6 +234,7 @@ export class ReliableEndpoint extends EventEmitter {
     this.#timer.cancel();
     this.#outgoing.clear();
     this.#reorder.clear();
+    this.#unacked.clear();
     this.#outgoingBytes = 0;
     this.#sink = null;
   }
@@ -256,35 +261,53 @@ export class ReliableEndpoint extends EventEmitter {
     }
   }
 
+  /**
+   * While the handler refuses delivery ("not-ready"), nothing more is acked: messages are kept
+   * *unacked* and acked only when delivered. Acking them would take them out of the sender's
+   * window, so a slow consumer would make us buffer without bound instead of slowing the sender.
+   */
   #handleStream(message: DecodedMessage): void {
     const seq = message.sequenceNumber;
-    if (seq === this.#expected) {
-      if (this.#opts.onStreamMessage(message) === "not-ready") return; // no ack: the peer resends
-      this.#ack(message);
-      this.#expected++;
-      this.#drainReorder();
-    } else if (seq > this.#expected) {
-      if (this.#reorder.has(seq)) {
-        this.#stats.duplicates++;
-        this.#ack(message);
-      } else if (this.#reorder.size < this.limits.reorderBufferEntries) {
-        this.#reorder.set(seq, message);
-        this.#ack(message);
-      }
-      // Buffer full: drop without an ack so the peer resends once the gap is filled.
-    } else {
+    if (seq < this.#expected) {
       // A duplicate: our ack was lost or late. Ack again, or the peer would resend forever (§12.9).
       this.#stats.duplicates++;
       this.#ack(message);
+      return;
     }
+    if (this.#reorder.has(seq)) {
+      this.#stats.duplicates++;
+      if (!this.#unacked.has(seq)) this.#ack(message);
+      if (seq === this.#expected) this.#drainReorder();
+      return;
+    }
+    if (seq === this.#expected && !this.#blocked) {
+      if (this.#opts.onStreamMessage(message) === "ok") {
+        this.#ack(message);
+        this.#expected++;
+        this.#drainReorder();
+        return;
+      }
+      this.#blocked = true;
+    }
+    if (this.#reorder.size >= this.limits.reorderBufferEntries) return; // full: the peer resends later
+    this.#reorder.set(seq, message);
+    if (this.#blocked) this.#unacked.add(seq);
+    else this.#ack(message);
   }
 
   #drainReorder(): void {
     for (;;) {
       const next = this.#reorder.get(this.#expected);
-      if (!next || this.#closed) return;
-      if (this.#opts.onStreamMessage(next) === "not-ready") return;
+      if (!next || this.#closed) {
+        this.#blocked = false;
+        return;
+      }
+      if (this.#opts.onStreamMessage(next) === "not-ready") {
+        this.#blocked = true;
+        return;
+      }
       this.#reorder.delete(this.#expected);
+      if (this.#unacked.delete(this.#expected)) this.#ack(next);
       this.#expected++;
     }
   }
