@@ -99,12 +99,7 @@ describe("256 MiB through ssm forward under duplicate/reorder/delay faults and t
     });
     after(() => emulator?.close());
 
-    test("what comes back is what was sent, and every drop is resumed", {
-      todo:
-        "endpoint/agent: a reorder-buffered message whose delivery said not-ready is never retried " +
-        "(it was already acked, nobody calls flushPending), the agent's reorder buffer fills and the " +
-        "upload stalls — see the reliability report",
-    }, async (t) => {
+    test("what comes back is what was sent, and every drop is resumed", async (t) => {
       const echo = await startEchoServer();
       t.after(() => echo.close());
       const forward = await startForward(emulator.env, "plain", `${INSTANCE.web}:${echo.port}`);

@@ -191,12 +191,7 @@ describe("a handler that is briefly not ready", () => {
     assert.deepEqual(delivered, ["a"]);
   });
 
-  test("not-ready for a message already buffered (and acked) out of order: delivered once ready, without a resend", {
-    todo:
-      "endpoint.ts #drainReorder: the buffered message was acked when buffered, so the peer never " +
-      "resends it, and only flushPending() retries it — nobody calls that; the channel stalls for good " +
-      "once the reorder buffer fills (256 MiB echo in forward-faults.test.ts)",
-  }, () => {
+  test("not-ready for a message already buffered (and acked) out of order: delivered once ready, without a resend", () => {
     const clock = new ManualClock();
     let ready = true;
     const delivered: string[] = [];
