@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { INSTANCE } from "../../src/emulator/fixture/default.js";
 import { type EmulatorProcess, startEmulatorProcess } from "../e2e/helpers/harness.js";
 import {
+  assertNoChildProcesses,
   countRequests,
   ensureBuilt,
   hashIncoming,
@@ -38,6 +39,9 @@ const DROP_AFTER_DOWNLOAD = 75_000;
 function faultArgs(dropAfter: number): string[] {
   return [...FAULTS, `drop-websocket-after=${dropAfter}`].flatMap((f) => ["--fault", f]);
 }
+
+/** Every process these tests start is gone once the suites closed them. */
+after(assertNoChildProcesses);
 
 describe("256 MiB through ssm forward under duplicate/reorder/delay faults and three websocket drops", () => {
   before(() => ensureBuilt());

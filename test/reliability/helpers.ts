@@ -231,10 +231,12 @@ export function childPids(pid = process.pid): number[] {
       // The thread ended meanwhile.
     }
   }
-  // Zombies already reaped by node may linger for a moment; only running children count.
+  // Zombies already reaped by node may linger for a moment; only running children count. tsx's
+  // own esbuild service (it compiles the tests) is the test runner's helper, not a leftover.
   return out.filter((id) => {
     try {
-      return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${id}/stat`, "utf8"));
+      if (/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${id}/stat`, "utf8"))) return false;
+      return !/esbuild\S* --service=/.test(commandLine(id));
     } catch {
       return false;
     }
@@ -280,4 +282,21 @@ export function emulatorStateDir(emulator: EmulatorProcess): string {
   const config = emulator.exports.AWS_CONFIG_FILE;
   if (!config) throw new Error("the emulator exported no AWS_CONFIG_FILE");
   return join(config, "..");
+}
+
+/**
+ * Fails when this test process still has child processes (a CLI, an emulator, a pty shell...):
+ * meant for a file-level `after` hook, once every suite closed what it started. Waits a little
+ * for children that are already exiting.
+ */
+export async function assertNoChildProcesses(): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let left = childPids();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = childPids();
+  }
+  if (left.length > 0) {
+    throw new Error(`child processes left behind: ${left.map((p) => `${p} ${commandLine(p)}`).join("; ")}`);
+  }
 }

@@ -13,7 +13,13 @@ import { after, before, describe, test } from "node:test";
 import { spawn as spawnPty } from "node-pty";
 import { INSTANCE } from "../../src/emulator/fixture/default.js";
 import { CLI, type EmulatorProcess, startEmulatorProcess } from "../e2e/helpers/harness.js";
-import { countRequests, ensureBuilt, startEchoServer, startForward } from "./helpers.js";
+import {
+  assertNoChildProcesses,
+  countRequests,
+  ensureBuilt,
+  startEchoServer,
+  startForward,
+} from "./helpers.js";
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
@@ -21,6 +27,9 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const TIMED_OUT = /aws-runas: Session: \S+ timed out\.$/m;
 /** Signs of an uncaught exception: a stack frame or node's own crash banner. */
 const CRASH = /^\s+at .+\(|triggerUncaughtException|^Node\.js v\d+/m;
+
+/** Every process these tests start is gone once the suites closed them. */
+after(assertNoChildProcesses);
 
 describe("ResumeSession refused after a websocket drop", () => {
   let emulator: EmulatorProcess;

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { INSTANCE } from "../../src/emulator/fixture/default.js";
 import { type EmulatorProcess, spawnCli, startEmulatorProcess } from "../e2e/helpers/harness.js";
-import { countRequests, ensureBuilt, watchProgress } from "./helpers.js";
+import { assertNoChildProcesses, countRequests, ensureBuilt, watchProgress } from "./helpers.js";
 
 /** 3 750 000 bytes from AES-128-CTR with a fixed key, base64 in 100-column lines: 5 050 000 bytes. */
 const GENERATOR = `import { createCipheriv } from "node:crypto";
@@ -31,6 +31,9 @@ process.stdout.write(lines.join("\\n") + "\\n");
  */
 const DROP_AFTER = 1300;
 const STALL_MS = 20_000;
+
+/** Every process these tests start is gone once the suites closed them. */
+after(assertNoChildProcesses);
 
 describe("5 MB of shell output under duplicate/reorder/delay faults and three websocket drops", () => {
   let emulator: EmulatorProcess;

@@ -10,7 +10,10 @@ import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { INSTANCE } from "../../src/emulator/fixture/default.js";
 import { type EmulatorProcess, runCli, startEmulatorProcess } from "../e2e/helpers/harness.js";
-import { ensureBuilt } from "./helpers.js";
+import { assertNoChildProcesses, ensureBuilt } from "./helpers.js";
+
+/** Every process these tests start is gone once the suites closed them. */
+after(assertNoChildProcesses);
 
 describe("StartSession throttled on every attempt", () => {
   let emulator: EmulatorProcess;

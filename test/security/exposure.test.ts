@@ -19,6 +19,7 @@ import { ALICE, INSTANCE } from "../../src/emulator/fixture/default.js";
 import { encodeOpenDataChannel } from "../../src/protocol/index.js";
 import { type EmulatorProcess, startEmulatorProcess } from "../e2e/helpers/harness.js";
 import {
+  assertNoChildProcesses,
   ensureBuilt,
   type RunningForward,
   startEchoServer,
@@ -89,6 +90,9 @@ function connectOutcome(host: string, port: number): Promise<string> {
     });
   });
 }
+
+/** Every process these tests start is gone once the suites closed them. */
+after(assertNoChildProcesses);
 
 describe("listeners bind 127.0.0.1 only", () => {
   let emulator: EmulatorProcess;

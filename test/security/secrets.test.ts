@@ -19,7 +19,13 @@ import { ALICE, BOB, INSTANCE } from "../../src/emulator/fixture/default.js";
 import { type RunningEmulator, SessionRegistry, startEmulator } from "../../src/emulator/index.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { runCli } from "../e2e/helpers/harness.js";
-import { ensureBuilt, startEchoServer, startForward, type TestServer } from "../reliability/helpers.js";
+import {
+  assertNoChildProcesses,
+  ensureBuilt,
+  startEchoServer,
+  startForward,
+  type TestServer,
+} from "../reliability/helpers.js";
 
 /** Every secret value handed out while the tests run (the emulator's logger learns them all). */
 const issued = new Set<string>();
@@ -92,6 +98,9 @@ function cachedSecrets(dir: string): string[] {
 }
 
 const PROFILES = ["plain", "role", "role-mfa"] as const;
+
+/** Every process these tests start is gone once the suites closed them. */
+after(assertNoChildProcesses);
 
 describe("no secret in any output (-vv, every command, every profile kind)", () => {
   let emulator: RunningEmulator;
