@@ -22,6 +22,7 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { type EmulatorProcess, startEmulatorProcess } from "../test/e2e/helpers/harness.js";
 import {
+  countRequests,
   DeterministicBytes,
   ensureBuilt,
   type RunningForward,
@@ -306,7 +307,10 @@ async function main(): Promise<number> {
       `client RSS slope after ${warmup.toFixed(0)} s warm-up: ${(slope(steady) * 3600).toFixed(2)} MiB/hour ` +
         `(${steady.length} samples)`,
     );
-    console.log(`echoed and verified: ${total.toFixed(0)} MiB; short connections: ${churned}`);
+    const resumes = await countRequests(emulator, "ResumeSession");
+    console.log(
+      `echoed and verified: ${total.toFixed(0)} MiB; short connections: ${churned}; websocket resumes: ${resumes}`,
+    );
     if (problems.length > 0) {
       console.log(`PROBLEMS:\n  ${[...new Set(problems)].join("\n  ")}`);
       return 1;
