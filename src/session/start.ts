@@ -5,7 +5,6 @@
  * default credential chain for those (cli-reference §5).
  */
 
-import { readFile } from "node:fs/promises";
 import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import {
   ResumeSessionCommand,
@@ -68,16 +67,15 @@ export interface OpenChannelOptions {
   target: string;
   logger: Logger;
   limits?: DataChannelOptions["limits"];
-  /** `AWS_CA_BUNDLE` is honoured for the websocket as the SDK honours it for API calls. */
-  env?: Readonly<Record<string, string | undefined>>;
+  /** Extra trusted CAs for the websocket (`AWS_CA_BUNDLE`, as the SDK honours it for API calls). */
+  ca?: Buffer;
 }
 
 /** Opens the websocket data channel with resume and KMS wired to the session's own credentials. */
 export async function openSessionChannel(options: OpenChannelOptions): Promise<DataChannel> {
   const { ssm, started, logger } = options;
-  const caBundle = options.env?.AWS_CA_BUNDLE;
   return DataChannel.open({
-    ...(caBundle ? { ca: await readCaBundle(caBundle) } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
     streamUrl: started.streamUrl,
     tokenValue: started.tokenValue,
     sessionId: started.sessionId,
@@ -103,17 +101,6 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
       return { plaintext: out.Plaintext, ciphertextBlob: out.CiphertextBlob };
     },
   });
-}
-
-async function readCaBundle(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new RunasError(
-      "CA_BUNDLE_UNREADABLE",
-      `cannot read AWS_CA_BUNDLE ${path}: ${(error as Error).message}`,
-    );
-  }
 }
 
 /** TerminateSession; failures are logged, not thrown (the session is ending anyway). */

@@ -3,10 +3,12 @@
  * profile, SDK clients built on demand (each client package loads only when first used), and
  * the target turned into an instance id.
  */
+import { readFile } from "node:fs/promises";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
 import type { DataChannel } from "../../datachannel/index.js";
-import { openSessionChannel, type StartedSession } from "../../session/start.js";
+import { RunasError } from "../../errors.js";
+import { openSessionChannel, type StartedSession, terminateSession } from "../../session/start.js";
 import {
   createAwsLookups,
   createDnsLookupFromEnv,
@@ -23,6 +25,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 export interface AwsSession {
   region: string;
+  /** `AWS_CA_BUNDLE`, read before any session is started so a bad path fails early. */
+  caBundle: Buffer | undefined;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** The SDK client of a service, built once on first use. */
   client<S extends ServiceName>(service: S): Promise<AwsClients[S]>;
@@ -32,10 +36,12 @@ export interface AwsSession {
 }
 
 export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
+  const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
   const { region, credentials } = await resolveCommandCredentials(input, ctx);
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
   return {
     region,
+    caBundle,
     credentials,
     client<S extends ServiceName>(service: S): Promise<AwsClients[S]> {
       let client = clients.get(service);
@@ -82,17 +88,37 @@ export async function openChannel(
   target: string,
   ctx: RunContext,
 ): Promise<DataChannel> {
+  const ssm = await aws.client("ssm");
   const channel = await openSessionChannel({
-    ssm: await aws.client("ssm"),
+    ssm,
     kms: () => aws.client("kms"),
     started,
     target,
     logger: ctx.logger,
-    env: ctx.env,
+    ...(aws.caBundle ? { ca: aws.caBundle } : {}),
+  }).catch(async (error: unknown) => {
+    // The session exists on the service side: do not leave it waiting for a client that failed.
+    await terminateSession(ssm, started.sessionId, ctx.logger);
+    throw error;
   });
   // The service says why it closed a session here (e.g. the agent could not reach the port).
   channel.once("channelClosed", ({ output }: { output: string }) => {
     if (output.trim()) ctx.stderr.write(`\nSessionId: ${started.sessionId} : ${output.trim()}\n`);
   });
   return channel;
+}
+
+async function readCaBundle(path: string | undefined): Promise<Buffer | undefined> {
+  if (!path) return undefined;
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new RunasError(
+      "CA_BUNDLE_UNREADABLE",
+      `cannot read AWS_CA_BUNDLE ${path}: ${(error as Error).message}`,
+      {
+        hint: "point AWS_CA_BUNDLE at a PEM file of trusted certificates, or unset it",
+      },
+    );
+  }
 }
