@@ -4,27 +4,13 @@
  * Run: node --import tsx bench/mux.bench.ts
  */
 import { once } from "node:events";
-import { connect, createServer, type Socket } from "node:net";
 import { MuxSession, type MuxStream } from "../src/mux/index.js";
+import { connectedSocketPair } from "../test/mux/helpers.js";
 
 export interface MuxBenchResult {
   streams: number;
   bytes: number;
   mibPerSecond: number;
-}
-
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  const accepted = once(server, "connection") as Promise<[Socket]>;
-  const client = connect({ port: address.port, host: "127.0.0.1", noDelay: true });
-  const [[serverSide]] = await Promise.all([accepted, once(client, "connect")]);
-  serverSide.setNoDelay(true);
-  server.close();
-  return [client, serverSide];
 }
 
 async function send(stream: MuxStream, bytes: number, chunk: Buffer): Promise<void> {
@@ -47,7 +33,7 @@ function drain(stream: MuxStream): Promise<number> {
 
 /** Sends `totalBytes` split evenly over `streams` streams and measures the rate. */
 export async function benchMux(streams: number, totalBytes = 256 * 1024 * 1024): Promise<MuxBenchResult> {
-  const [clientSocket, serverSocket] = await socketPair();
+  const [clientSocket, serverSocket] = await connectedSocketPair();
   const client = new MuxSession(clientSocket, { client: true, keepAlive: false });
   const server = new MuxSession(serverSocket, { client: false, keepAlive: false });
   const received: Array<Promise<number>> = [];

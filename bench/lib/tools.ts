@@ -6,9 +6,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
-import { CLI, type EmulatorProcess, waitForOutput } from "../../test/e2e/helpers/harness.js";
+import { CLI, type EmulatorProcess, freePort, waitForOutput } from "../../test/e2e/helpers/harness.js";
 
 /** The emulator instance with a modern agent (smux port forwarding). */
 export const MUX_INSTANCE = "i-0123456789abcdef0";
@@ -90,16 +89,6 @@ export const ours: Tool = {
     return spawnNode([CLI, "ssm", "shell", PROFILE, MUX_INSTANCE], emulator.env);
   },
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 function startSessionArgs(emulator: EmulatorProcess, document?: string, parameters?: object): string[] {
   const args = [

@@ -6,19 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { INSTANCE } from "../../src/emulator/fixture/default.js";
-import { type CliResult, type EmulatorProcess, runCli, startEmulatorProcess } from "./helpers/harness.js";
-
-/** The failure is one `aws-runas: ...` line, optionally followed by one `hint: ...` line. */
-function assertOneLineError(r: CliResult, message: RegExp): void {
-  assert.notEqual(r.code, 0, `expected a failure; stderr: ${r.stderr}`);
-  assert.equal(r.signal, null);
-  assert.equal(r.stdout, "", "nothing on stdout");
-  const lines = r.stderr.split("\n").filter((line) => line !== "");
-  assert.ok(lines.length >= 1 && lines.length <= 2, `one line and an optional hint, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^aws-runas: /);
-  assert.match(lines[0]!, message);
-  if (lines.length === 2) assert.match(lines[1]!, /^hint: \S/);
-}
+import { assertOneLineError, type EmulatorProcess, runCli, startEmulatorProcess } from "./helpers/harness.js";
 
 describe("ssm shell errors (built CLI against the built emulator)", () => {
   let emulator: EmulatorProcess;

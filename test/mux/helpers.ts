@@ -7,10 +7,10 @@ import type { TestContext } from "node:test";
 import { type Frame, FrameDecoder, type MuxTimers } from "../../src/mux/index.js";
 
 /**
- * Two connected TCP sockets on 127.0.0.1 (ephemeral port), destroyed after the test. Nagle is off, as
- * Go sets it for every TCP connection: otherwise small frames (v2 UPD) wait for delayed ACKs.
+ * Two connected TCP sockets on 127.0.0.1 (ephemeral port). Nagle is off, as Go sets it for every
+ * TCP connection: otherwise small frames (v2 UPD) wait for delayed ACKs.
  */
-export async function socketPair(t: TestContext): Promise<[Socket, Socket]> {
+export async function connectedSocketPair(): Promise<[Socket, Socket]> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -21,6 +21,12 @@ export async function socketPair(t: TestContext): Promise<[Socket, Socket]> {
   const [[serverSide]] = await Promise.all([accepted, once(client, "connect")]);
   serverSide.setNoDelay(true);
   server.close();
+  return [client, serverSide];
+}
+
+/** {@link connectedSocketPair}, destroyed after the test. */
+export async function socketPair(t: TestContext): Promise<[Socket, Socket]> {
+  const [client, serverSide] = await connectedSocketPair();
   t.after(() => {
     client.destroy();
     serverSide.destroy();

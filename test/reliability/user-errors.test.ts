@@ -14,7 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ALICE, DNS_NAME, INSTANCE } from "../../src/emulator/fixture/default.js";
-import { CLI, type CliResult, type EmulatorProcess, startEmulatorProcess } from "../e2e/helpers/harness.js";
+import {
+  assertOneLineError,
+  CLI,
+  type CliResult,
+  type EmulatorProcess,
+  startEmulatorProcess,
+} from "../e2e/helpers/harness.js";
 import { assertNoChildProcesses, ensureBuilt } from "./helpers.js";
 
 /** Runs the built CLI without a controlling terminal (setsid), stdin at EOF. */
@@ -42,17 +48,10 @@ async function runDetached(args: string[], env: NodeJS.ProcessEnv): Promise<CliR
 
 /** One message line (plus an optional hint line), non-zero exit, clean stdout, no stack. */
 function assertUserError(r: CliResult, message: RegExp, hint?: RegExp, exitCode?: number): void {
-  assert.notEqual(r.code, 0, `expected a failure:\n${r.stderr}`);
-  if (exitCode !== undefined) assert.equal(r.code, exitCode, r.stderr);
-  assert.equal(r.signal, null);
-  assert.equal(r.stdout, "", "nothing on stdout");
-  assert.doesNotMatch(r.stderr, /^\s+at |Node\.js v\d+|triggerUncaughtException/m, "no stack trace");
-  const lines = r.stderr.split("\n").filter((l) => l !== "");
-  assert.ok(lines.length >= 1 && lines.length <= 2, `one line and an optional hint:\n${r.stderr}`);
-  assert.match(lines[0]!, /^aws-runas: \S/);
-  assert.match(lines[0]!, message);
-  if (lines[1] !== undefined) assert.match(lines[1], /^hint: \S/);
-  if (hint) assert.match(lines[1] ?? "", hint);
+  assertOneLineError(r, message, {
+    ...(hint ? { hint } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+  });
 }
 
 /** Keeps the AWS settings of the emulator and nothing a developer's shell might add. */

@@ -122,15 +122,7 @@ export function startEchoServer(port = 0): Promise<TestServer> {
   return startServer((socket) => socket.pipe(socket), port);
 }
 
-/** A port that was free a moment ago (for a destination where nothing listens). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen({ port: 0, host: "127.0.0.1" });
-  await once(server, "listening");
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from "./harness.js";
 
 /** Connects to 127.0.0.1:`port`. */
 export async function connectLocal(port: number): Promise<Socket> {

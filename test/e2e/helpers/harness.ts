@@ -3,8 +3,11 @@
  * `dist/aws-runas-emulator.js` and reads its `export` lines; `runCli()` runs `dist/aws-runas.js`
  * with that environment. Every process started here is killed in `close()` / on timeout.
  */
+
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -161,4 +164,43 @@ export function waitForOutput(
     };
     stream.on("data", onData);
   });
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for programs that cannot take port 0). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+export interface OneLineErrorExpectations {
+  /** The hint line must be present and match. */
+  hint?: RegExp;
+  exitCode?: number;
+}
+
+/**
+ * A user-facing failure: non-zero exit (no signal), nothing on stdout, no stack trace, and one
+ * `aws-runas: ...` line matching `message`, optionally followed by one `hint: ...` line.
+ */
+export function assertOneLineError(
+  r: CliResult,
+  message: RegExp,
+  expect: OneLineErrorExpectations = {},
+): void {
+  assert.notEqual(r.code, 0, `expected a failure; stderr: ${r.stderr}`);
+  if (expect.exitCode !== undefined) assert.equal(r.code, expect.exitCode, r.stderr);
+  assert.equal(r.signal, null);
+  assert.equal(r.stdout, "", "nothing on stdout");
+  assert.doesNotMatch(r.stderr, /^\s+at |Node\.js v\d+|triggerUncaughtException/m, "no stack trace");
+  const lines = r.stderr.split("\n").filter((line) => line !== "");
+  assert.ok(lines.length >= 1 && lines.length <= 2, `one line and an optional hint, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^aws-runas: \S/);
+  assert.match(lines[0]!, message);
+  if (lines[1] !== undefined) assert.match(lines[1], /^hint: \S/);
+  if (expect.hint) assert.match(lines[1] ?? "", expect.hint);
 }

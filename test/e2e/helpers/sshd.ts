@@ -9,11 +9,11 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { After } from "../../ssh/openssh-tools.js";
+import { freePort } from "./harness.js";
 
 const run = promisify(execFile);
 
@@ -66,17 +66,6 @@ export interface RunningSshd {
   /** Everything sshd logged so far (`-e`: to stderr). */
   log(): string;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago (sshd has no "port 0"; a clash is retried). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 /** sshd processes still running; killed if the test process exits without its `after` hooks. */
