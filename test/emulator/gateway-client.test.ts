@@ -105,16 +105,17 @@ describe("gateway + agent with the DataChannel client", () => {
 
   test("drop-websocket-after: the client resumes again and again and gets every byte once", async (t) => {
     const emu = await startTestEmulator(t, { faults: { dropWebsocketAfter: 12 } });
+    // ~190 KB of output: dozens of frames, so a drop every 12 frames happens several times.
     const session = emu.startSession(INSTANCE.web, "AWS-StartInteractiveCommand", {
-      command: ["for i in $(seq 1 3000); do echo row-$i; done"],
+      command: ["for i in $(seq 1 20000); do echo row-$i; done"],
     });
     const { channel, text } = await open(t, emu, session, true);
     let resumes = 0;
     channel.on("resumed", () => resumes++);
     await once(channel, "end"); // after channelClosed, once every byte before it was read
     const rows = text().match(/row-\d+/g) ?? [];
-    assert.equal(rows.length, 3000);
-    assert.equal(new Set(rows).size, 3000);
+    assert.equal(rows.length, 20000);
+    assert.equal(new Set(rows).size, 20000);
     assert.ok(resumes >= 2, `resumed ${resumes} times`);
   });
 });

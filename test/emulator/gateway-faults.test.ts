@@ -17,6 +17,7 @@ import {
   MessageType,
   PayloadType,
   payloadDigest,
+  wireDigest,
 } from "../../src/protocol/index.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
@@ -78,7 +79,7 @@ describe("FaultShaper (unit, manual clock)", () => {
     out.send(f1); // retransmission of seq 1
     const ok = s.written.map((w) => {
       const m = decodeMessage(w, { verifyDigest: false });
-      return payloadDigest(m.payload).equals(m.payloadDigest);
+      return payloadDigest(m.payload).equals(wireDigest(m));
     });
     assert.deepEqual(ok, [true, false, true, false, true]);
     assert.deepEqual(f1, original, "the endpoint's buffered frame is not modified");

@@ -10,6 +10,7 @@ import {
   encodeMessage,
   MessageType,
   type SsmMessage,
+  wireDigest,
 } from "../../src/protocol/index.js";
 
 interface Vector {
@@ -63,7 +64,7 @@ describe("ssm-protocol.md §13 vectors", () => {
       assert.equal(m.messageId, vectors.messageId);
       assert.equal(m.payloadType, expected.payloadType);
       assert.deepEqual(Buffer.from(m.payload), expected.payload);
-      if (v.digest) assert.equal(m.payloadDigest.toString("hex"), v.digest);
+      if (v.digest) assert.equal(wireDigest(m).toString("hex"), v.digest);
     });
   }
 
@@ -145,6 +146,25 @@ describe("reader rules (§4.3)", () => {
     assert.throws(() => decodeMessage(zeroDate), { code: "PROTOCOL_BAD_FIELD" });
   });
 
+  test("encode refuses a MessageId that is not a canonical UUID, accepts upper case", () => {
+    const base = messageOf(vectors.V2!);
+    const bad = [
+      "",
+      "not-a-uuid",
+      "dc0d3000-0000-4000-8000-00000000000", // one digit short
+      "dc0d3000-0000-4000-8000-0000000000000", // one digit long
+      "dc0d30000-000-4000-8000-000000000000", // hyphen moved
+      "dc0d3000-0000-4000-8000-00000000000g", // not hex
+      "dc0d3000-0000-4000-8000-00000000000\u00e9", // not ASCII
+      "dc0d3000+0000-4000-8000-000000000000",
+    ];
+    for (const messageId of bad) {
+      assert.throws(() => encodeMessage({ ...base, messageId }), { code: "PROTOCOL_BAD_FIELD" }, messageId);
+    }
+    const upper = "DC0D3000-ABCD-4EF0-8000-00000000001F";
+    assert.equal(decodeMessage(encodeMessage({ ...base, messageId: upper })).messageId, upper.toLowerCase());
+  });
+
   test("describeMessage names the fields for logs", () => {
     assert.equal(
       describeMessage(decodeMessage(Buffer.from(vectors.V1!.hex, "hex"))),
@@ -170,8 +190,8 @@ describe("properties", () => {
       fc.property(arbMessage, (m) => {
         const d = decodeMessage(encodeMessage(m));
         assert.deepEqual(
-          { ...d, payload: Buffer.from(d.payload), headerLength: undefined, payloadDigest: undefined },
-          { ...m, headerLength: undefined, payloadDigest: undefined },
+          { ...d, payload: Buffer.from(d.payload), headerLength: undefined, frame: undefined },
+          { ...m, headerLength: undefined, frame: undefined },
         );
       }),
       { numRuns: 2000 },

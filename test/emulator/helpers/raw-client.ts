@@ -28,6 +28,7 @@ import {
   payloadDigest,
   type SessionKeys,
   sealPayload,
+  wireDigest,
 } from "../../../src/protocol/index.js";
 
 /** One frame as it arrived on the websocket. */
@@ -140,7 +141,7 @@ export class RawClient extends EventEmitter {
       if (!isBinary) return;
       const message = decodeMessage(data, { verifyDigest: false });
       const digestOk =
-        message.payload.length === 0 || payloadDigest(message.payload).equals(message.payloadDigest);
+        message.payload.length === 0 || payloadDigest(message.payload).equals(wireDigest(message));
       const frame: WireFrame = { message, raw: Buffer.from(data), digestOk, connection };
       this.frames.push(frame);
       if (!this.deaf) this.endpoint.receive(data);
