@@ -2,12 +2,13 @@
 // (the script calls `aws-runas __complete`, so an `aws-runas` wrapper is put on PATH).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { completeLine } from "../../src/cli/completion.js";
 import { listProfileNames, readProfileNames } from "../../src/cli/profiles.js";
+import { TmuxPane, tmuxSkipReason } from "../e2e/helpers/tmux.js";
 import { CLI, ensureCliBuilt } from "./helpers.js";
 
 const PROFILES = ["default", "dev", "prod-admin"];
@@ -189,19 +190,92 @@ describe("bash completion script", () => {
 });
 
 describe("zsh completion script", () => {
-  const zsh = spawnSync("zsh", ["--version"]);
-  test("defines the completion function", { skip: zsh.error ? "zsh is not installed" : false }, () => {
+  const zshMissing = spawnSync("zsh", ["--version"]).error ? "zsh is not installed" : undefined;
+  const skip = zshMissing ?? tmuxSkipReason() ?? false;
+  let dir = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "runas-complete-zsh-"));
+    const wrapper = join(dir, "aws-runas");
+    writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    writeFileSync(join(dir, "config"), "[default]\n[profile dev]\n[profile prod-admin]\n");
+    // What a user puts in ~/.zshrc, in a private ZDOTDIR so no user's setup is read.
+    writeFileSync(
+      join(dir, ".zshrc"),
+      [
+        `export PATH=${shellQuote(dir)}:$PATH HOME=${shellQuote(dir)}`,
+        `export AWS_CONFIG_FILE=${shellQuote(join(dir, "config"))}`,
+        `autoload -U compinit && compinit -u -d ${shellQuote(join(dir, ".zcompdump"))}`,
+        "source <(aws-runas completion zsh)",
+        "PS1='zsh-ready> '",
+        "",
+      ].join("\n"),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("defines the completion function", { skip }, () => {
     const result = spawnSync(
       "zsh",
       [
         "-f",
         "-c",
-        `autoload -U compinit && compinit -u && source <("${process.execPath}" "${CLI}" completion zsh) && whence -w _aws_runas`,
+        `autoload -U compinit && compinit -u -d ${shellQuote(join(dir, ".zcompdump-c"))} && source <("${process.execPath}" "${CLI}" completion zsh) && whence -w _aws_runas`,
       ],
       { encoding: "utf8" },
     );
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /_aws_runas: function/);
+  });
+
+  // Tab pressed in a real interactive zsh in a terminal: what a user sees on the command line.
+  test("Tab completes subcommands and profile names in an interactive zsh", { skip }, async (t) => {
+    const pane = await TmuxPane.start(["env", `ZDOTDIR=${dir}`, "zsh", "-i"]);
+    t.after(() => pane.kill());
+    await pane.waitFor(/zsh-ready> $/m);
+    await pane.type("aws-runas ssm fo");
+    await pane.keys("Tab");
+    await pane.waitFor(/zsh-ready> aws-runas ssm forward $/m);
+    await pane.type("pr");
+    await pane.keys("Tab");
+    await pane.waitFor(/zsh-ready> aws-runas ssm forward prod-admin $/m);
+    await pane.keys("C-u");
+    await pane.type("aws-runas ssm shell -v d");
+    await pane.keys("Tab");
+    // Two candidates share the prefix "de": zsh inserts it, and a second Tab lists both.
+    await pane.waitFor(/zsh-ready> aws-runas ssm shell -v de\s*$/m);
+    await pane.keys("Tab");
+    await pane.waitFor(/^default\s+dev\s*$/m);
+    await pane.keys("C-c");
+    await pane.type("aws-runas comp");
+    await pane.keys("Tab");
+    await pane.waitFor(/zsh-ready> aws-runas completion $/m);
+  });
+
+  // The other documented install: the script saved as `_aws_runas` in a directory of $fpath.
+  test("saved in $fpath, the first Tab already completes", { skip }, async (t) => {
+    const home = join(dir, "fpath-home");
+    const functions = join(home, "functions");
+    mkdirSync(functions, { recursive: true });
+    const script = spawnSync(process.execPath, [CLI, "completion", "zsh"], { encoding: "utf8" });
+    writeFileSync(join(functions, "_aws_runas"), script.stdout);
+    writeFileSync(
+      join(home, ".zshrc"),
+      [
+        `export PATH=${shellQuote(dir)}:$PATH HOME=${shellQuote(home)}`,
+        `export AWS_CONFIG_FILE=${shellQuote(join(dir, "config"))}`,
+        `fpath=(${shellQuote(functions)} $fpath)`,
+        `autoload -U compinit && compinit -u -d ${shellQuote(join(home, ".zcompdump"))}`,
+        "PS1='zsh-ready> '",
+        "",
+      ].join("\n"),
+    );
+    const pane = await TmuxPane.start(["env", `ZDOTDIR=${home}`, "zsh", "-i"]);
+    t.after(() => pane.kill());
+    await pane.waitFor(/zsh-ready> $/m);
+    await pane.type("aws-runas ssm fwd prod");
+    await pane.keys("Tab");
+    await pane.waitFor(/zsh-ready> aws-runas ssm fwd prod-admin $/m);
   });
 });
 
