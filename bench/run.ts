@@ -112,7 +112,7 @@ async function main(): Promise<number> {
   try {
     if (args.profile === "forward") {
       const result = await profileForward({
-        emulator: await emulator("none"),
+        startEmulator: (nodeArgs) => startEmulatorProcess(["--pacing", "none"], undefined, nodeArgs),
         servicePort: service.port,
         repoRoot: REPO_ROOT,
         mib: args.quick ? PROFILE_MIB / 4 : PROFILE_MIB,
@@ -123,6 +123,8 @@ async function main(): Promise<number> {
           `${result.downloadMiBps.toFixed(1)} MiB/s down while profiling): ${result.file}\n`,
       );
       console.log(result.summary);
+      console.log(`\nCPU profile of the emulator in the same run: ${result.emulatorFile}\n`);
+      console.log(result.emulatorSummary);
       return 0;
     }
 

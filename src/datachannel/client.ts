@@ -46,6 +46,7 @@ import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle 
 import { type Delivery, ReliableEndpoint } from "./endpoint.js";
 import { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 import type { ChannelLimits } from "./limits.js";
+import { TickCork } from "./tick-cork.js";
 
 /** Reported to the agent: ≥ 1.1.70 selects smux, > 1.2.331.0 turns smux keepalive off (§7). */
 export const CLIENT_VERSION = "1.2.650.0";
@@ -106,8 +107,7 @@ export class DataChannel extends Duplex {
   #streamUrl: string;
   #token: string;
   #ws: WebSocket | null = null;
-  #socket: Socket | null = null;
-  #corked = false;
+  #cork: TickCork | null = null;
   #state: State = "connecting";
   #keys: SessionKeys | null = null;
   #encrypted = false;
@@ -445,7 +445,7 @@ export class DataChannel extends Duplex {
     }
     ws.removeAllListeners();
     this.#ws = ws;
-    this.#socket = socket;
+    this.#cork = socket ? new TickCork(socket) : null;
     ws.send(
       encodeOpenDataChannel({
         MessageSchemaVersion: "1.0",
@@ -472,17 +472,7 @@ export class DataChannel extends Duplex {
 
   #sendFrame(ws: WebSocket, frame: Buffer): void {
     if (ws.readyState !== WebSocket.OPEN) return;
-    const socket = this.#socket;
-    if (socket && !this.#corked) {
-      // Everything sent in this tick (a burst of data messages, a batch of acks) goes out in
-      // one writev instead of one syscall per message.
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
-    }
+    this.#cork?.hold();
     this.#socketPending += frame.length;
     ws.send(frame, { binary: true }, () => {
       this.#socketPending -= frame.length;

@@ -11,6 +11,7 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { DataChannel } from "../datachannel/index.js";
+import { pipeCoalesced } from "../datachannel/tick-cork.js";
 import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { MuxSession } from "../mux/index.js";
@@ -134,7 +135,7 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
 function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {
   socket.setNoDelay(true);
   socket.pipe(stream);
-  stream.pipe(socket);
+  pipeCoalesced(stream, socket);
   socket.on("error", (error) => {
     logger.debug(`local connection: ${error.message}`);
     stream.destroy();

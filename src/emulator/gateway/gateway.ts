@@ -23,6 +23,7 @@ import {
   systemEntropy,
   type TimerHandle,
 } from "../../datachannel/clock.js";
+import { TickCork } from "../../datachannel/tick-cork.js";
 import { type Logger, silentLogger } from "../../log.js";
 import { decodeOpenDataChannel } from "../../protocol/index.js";
 import type { AgentSessionEnd } from "../agent/session.js";
@@ -132,7 +133,9 @@ export class SessionGateway {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return true;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#onConnection(ws, sessionId));
+    this.#wss.handleUpgrade(request, socket, head, (ws) =>
+      this.#onConnection(ws, sessionId, new TickCork(socket)),
+    );
     return true;
   }
 
@@ -201,7 +204,7 @@ export class SessionGateway {
     }
   };
 
-  #onConnection(ws: WebSocket, sessionId: string): void {
+  #onConnection(ws: WebSocket, sessionId: string, cork: TickCork): void {
     this.#pending.add(ws);
     ws.on("error", (error) =>
       this.#logger.debug(`data channel ${sessionId}: websocket error: ${error.message}`),
@@ -225,7 +228,7 @@ export class SessionGateway {
       }
       const spec = this.#options.directory.authorize(sessionId, token);
       if (!spec) return this.#refuse(ws, "invalid token");
-      this.#accept(ws, sessionId, spec);
+      this.#accept(ws, sessionId, spec, cork);
     });
   }
 
@@ -234,7 +237,7 @@ export class SessionGateway {
     ws.close(CLOSE_POLICY_VIOLATION, reason);
   }
 
-  #accept(ws: WebSocket, sessionId: string, spec: AgentSessionSpec): void {
+  #accept(ws: WebSocket, sessionId: string, spec: AgentSessionSpec, cork: TickCork): void {
     const ended = this.#ended.get(sessionId);
     if (ended) {
       this.#sendClosed(ws, null, ended.spec ?? spec, ended.output, () => this.#report(sessionId));
@@ -253,6 +256,7 @@ export class SessionGateway {
       {
         write: (frame, done) => {
           if (ws.readyState !== ws.OPEN) return;
+          cork.hold();
           ws.send(frame, { binary: true }, () => done?.());
         },
         drop: () => {

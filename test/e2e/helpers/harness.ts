@@ -45,8 +45,12 @@ const SCRUBBED = [
 export async function startEmulatorProcess(
   args: string[] = [],
   timeoutMs = 20_000,
+  /** Node's own flags, e.g. `--cpu-prof` for the bench's profile. */
+  nodeArgs: readonly string[] = [],
 ): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [EMULATOR, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, EMULATOR, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => {
     err += d.toString();

@@ -1,0 +1,38 @@
+import type { Readable, Writable } from "node:stream";
+
+/**
+ * Keeps a socket corked until the end of the current tick, so that every websocket frame sent in
+ * one tick (a burst of data messages, a batch of acks) leaves in one `writev` instead of one
+ * syscall per frame. `ws` corks around each frame itself; corks nest, so ours holds them all.
+ */
+export class TickCork {
+  readonly #stream: { cork(): void; uncork(): void };
+  #held = false;
+
+  constructor(stream: { cork(): void; uncork(): void }) {
+    this.#stream = stream;
+  }
+
+  /** Call before each send; the first call in a tick corks, a microtask-later tick uncorks. */
+  hold(): void {
+    if (this.#held) return;
+    this.#held = true;
+    this.#stream.cork();
+    process.nextTick(() => {
+      this.#held = false;
+      this.#stream.uncork();
+    });
+  }
+}
+
+/**
+ * `source.pipe(target)`, with the target corked for the rest of each tick in which data arrives:
+ * the 1 KiB chunks of a session stream then reach the socket in one `writev` per tick instead of
+ * one `write` syscall each. Back-pressure is the pipe's own.
+ */
+export function pipeCoalesced<T extends Writable>(source: Readable, target: T): T {
+  const cork = new TickCork(target);
+  // Registered before the pipe's own "data" listener, so the cork is in place before its write.
+  source.on("data", () => cork.hold());
+  return source.pipe(target);
+}
