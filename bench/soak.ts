@@ -20,6 +20,7 @@
  */
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type EmulatorProcess, startEmulatorProcess } from "../test/e2e/helpers/harness.js";
 import {
   countRequests,
@@ -266,10 +267,19 @@ async function main(): Promise<number> {
           }, 60_000 / options.churnPerMin)
         : undefined;
     const endAt = started + options.minutes * 60_000;
-    while (Date.now() < endAt && problems.length === 0) {
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(options.intervalS * 1000, endAt - Date.now())),
-      );
+    // Ctrl-C (or SIGTERM) ends the run early but still prints the figures and stops every child.
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    while (Date.now() < endAt && problems.length === 0 && !interrupt.signal.aborted) {
+      await sleep(Math.min(options.intervalS * 1000, endAt - Date.now()), undefined, {
+        signal: interrupt.signal,
+      }).catch(() => {});
+      if (interrupt.signal.aborted) {
+        console.log(`interrupted after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        break;
+      }
       if (forward.child.exitCode !== null) {
         problems.push(
           `the forward exited early (${forward.child.exitCode}): ${forward.stderr().slice(-300)}`,
@@ -288,6 +298,8 @@ async function main(): Promise<number> {
       );
     }
     clearInterval(churnTimer);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await Promise.all(connections.map((c) => c.finish()));
     for (const c of connections) if (c.verifier.mismatch) problems.push(c.verifier.mismatch);
     const stopped = await forward.stop();
@@ -304,8 +316,10 @@ async function main(): Promise<number> {
       `client RSS: min ${Math.min(...rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB, last ${rss.at(-1)?.toFixed(1)} MiB`,
     );
     console.log(
-      `client RSS slope after ${warmup.toFixed(0)} s warm-up: ${(slope(steady) * 3600).toFixed(2)} MiB/hour ` +
-        `(${steady.length} samples)`,
+      steady.length >= 2
+        ? `client RSS slope after ${warmup.toFixed(0)} s warm-up: ${(slope(steady) * 3600).toFixed(2)} MiB/hour ` +
+            `(${steady.length} samples)`
+        : `client RSS slope: not enough samples after the ${warmup.toFixed(0)} s warm-up`,
     );
     const resumes = await countRequests(emulator, "ResumeSession");
     console.log(
