@@ -41,6 +41,40 @@ describe("JSON payloads", () => {
     assert.deepEqual(decodeAcknowledge(Buffer.from(vectors.V3b.payload)), content);
   });
 
+  test("ack encoding equals JSON.stringify of the object form, for any content", () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+        fc.boolean(),
+        (type, id, seq, sequential) => {
+          const content = {
+            AcknowledgedMessageType: type,
+            AcknowledgedMessageId: id,
+            AcknowledgedMessageSequenceNumber: seq,
+            IsSequentialMessage: sequential,
+          };
+          assert.equal(encodeAcknowledge(content).toString(), JSON.stringify(content));
+          assert.deepEqual(decodeAcknowledge(encodeAcknowledge(content)), content);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const bad of [Number.NaN, 1.5, Number.POSITIVE_INFINITY, 2 ** 60]) {
+      assert.throws(
+        () =>
+          encodeAcknowledge({
+            AcknowledgedMessageType: "input_stream_data",
+            AcknowledgedMessageId: "dd01e56b-ff48-483e-a508-b5f073f31b16",
+            AcknowledgedMessageSequenceNumber: bad,
+            IsSequentialMessage: true,
+          }),
+        { code: "PROTOCOL_BAD_FIELD" },
+      );
+    }
+  });
+
   test("V4 handshake request decodes and re-encodes identically", () => {
     const req = decodeHandshakeRequest(Buffer.from(vectors.V4.payload));
     assert.equal(req.AgentVersion, "10.0.0.1");
