@@ -5,12 +5,16 @@
  * remote terminal to echo it). Credentials are warm: one untimed run fills the cache first.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
+import { join } from "node:path";
+import { type EmulatorProcess, REPO_ROOT } from "../../test/e2e/helpers/harness.js";
 import { cellOf, runRepeated } from "../lib/runs.js";
 import { StallError, startBannerServer } from "../lib/service.js";
 import { percentile } from "../lib/stats.js";
 import { type Cell, compareRows, missing, type Row } from "../lib/table.js";
 import { ours, stopChild, type Tool } from "../lib/tools.js";
+
+/** The installed command: package.json's `bin` entry for aws-runas. */
+const BIN = join(REPO_ROOT, "bin", "aws-runas.cjs");
 
 /** Run counts of the start-up suite. */
 export interface StartupPlan {
@@ -167,13 +171,16 @@ function quiet(stream: NodeJS.ReadableStream, ms: number): Promise<void> {
 }
 
 /** exec → exit of an empty Node program: the floor under every start-up figure of a Node CLI. */
-async function nodeStartup(): Promise<number> {
+/** Milliseconds from exec to exit of `node ARGS` (stdout discarded). */
+async function nodeRun(args: readonly string[]): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  const child = spawn(process.execPath, args, { stdio: "ignore" });
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`node -e "" exited with ${code}`);
+  if (code !== 0) throw new Error(`node ${args.join(" ")} exited with ${code}`);
   return performance.now() - started;
 }
+
+const nodeStartup = () => nodeRun(["-e", ""]);
 
 function withDetail(error: unknown, detail: string): Error {
   if (!detail || !(error instanceof Error)) return error as Error;
@@ -210,6 +217,20 @@ export async function runStartupSuite(input: StartupSuiteInput): Promise<Row[]> 
       { label: "session-manager-plugin", cell: cell ?? missing("?") },
       ...(floor ? [nodeFloor] : []),
     ];
+
+    // What an installed user runs: the package's bin script, not the bundle directly.
+    const runs = plan.runs * 2;
+    log(`aws-runas --version and --help: ${runs} runs each`);
+    const version = cellOf(await runRepeated({ runs }, () => nodeRun([BIN, "--version"])), "ms");
+    const versionMedian = version.kind === "measured" ? version.summary.median : undefined;
+    rows.push(
+      ...compareRows("aws-runas --version: exec → exit", version, [nodeFloor], {
+        text: "≤ 60 ms",
+        met: versionMedian !== undefined && versionMedian <= 60,
+      }),
+    );
+    const help = cellOf(await runRepeated({ runs }, () => nodeRun([BIN, "ssm", "shell", "--help"])), "ms");
+    rows.push(...compareRows("aws-runas ssm shell --help: exec → exit", help, [nodeFloor]));
 
     log(`ssm ssh time to first byte: ${plan.runs} runs`);
     const [sshOurs, sshTheirs] = await measureAll(

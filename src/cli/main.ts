@@ -1,5 +1,5 @@
 /**
- * Entry point of `aws-runas` (bundled to dist/aws-runas.js; bin/aws-runas.js imports it).
+ * Entry point of `aws-runas` (bundled to dist/aws-runas.js; bin/aws-runas.cjs imports it).
  * The only place that touches `process.exitCode`.
  */
 import { VERSION } from "./version.js";
