@@ -376,8 +376,10 @@ describe(`network fuzzing (seed ${SEED}; replay with FUZZ_SEED=${SEED})`, () => 
         // Honour the socket's back-pressure: wait until this frame has been written.
         await new Promise<void>((resolve) => ws.send(bad, () => resolve()));
       } else ws.send(bad);
-      // Interleave the good stream evenly.
-      while (next < good.length && next * CHANNEL_BAD_FRAMES < (i + 1) * good.length) ws.send(good[next++]!);
+      // Interleave the good stream evenly, each good frame after its share of bad ones: the last
+      // good frame then follows the last bad frame, so once it is delivered every frame was handled.
+      while (next < good.length && (next + 1) * CHANNEL_BAD_FRAMES <= (i + 1) * good.length)
+        ws.send(good[next++]!);
     }
     while (next < good.length) ws.send(good[next++]!);
     await allReceived;
