@@ -1,5 +1,3 @@
-import type { Readable, Writable } from "node:stream";
-
 /**
  * Keeps a socket corked until the end of the current tick, so that every websocket frame sent in
  * one tick (a burst of data messages, a batch of acks) leaves in one `writev` instead of one
@@ -23,16 +21,4 @@ export class TickCork {
       this.#stream.uncork();
     });
   }
-}
-
-/**
- * `source.pipe(target)`, with the target corked for the rest of each tick in which data arrives:
- * the 1 KiB chunks of a session stream then reach the socket in one `writev` per tick instead of
- * one `write` syscall each. Back-pressure is the pipe's own.
- */
-export function pipeCoalesced<T extends Writable>(source: Readable, target: T): T {
-  const cork = new TickCork(target);
-  // Registered before the pipe's own "data" listener, so the cork is in place before its write.
-  source.on("data", () => cork.hold());
-  return source.pipe(target);
 }

@@ -11,7 +11,6 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { DataChannel } from "../datachannel/index.js";
-import { pipeCoalesced } from "../datachannel/tick-cork.js";
 import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { MuxSession } from "../mux/index.js";
@@ -135,7 +134,7 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
 function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {
   socket.setNoDelay(true);
   socket.pipe(stream);
-  pipeCoalesced(stream, socket);
+  stream.pipe(socket);
   socket.on("error", (error) => {
     logger.debug(`local connection: ${error.message}`);
     stream.destroy();

@@ -12,7 +12,6 @@
 import { connect, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import type { Delivery } from "../../datachannel/endpoint.js";
-import { pipeCoalesced } from "../../datachannel/tick-cork.js";
 import { MuxSession } from "../../mux/session.js";
 import type { MuxStream } from "../../mux/stream.js";
 import { FlagValue } from "../../protocol/index.js";
@@ -125,7 +124,7 @@ export class MuxPortPlugin implements SessionPlugin {
     socket.on("connect", () => {
       connected = true;
       // Both directions with Node's back-pressure; each side's end becomes the other's FIN / EOF.
-      pipeCoalesced(stream, socket);
+      stream.pipe(socket);
       socket.pipe(stream);
     });
     socket.on("error", (error: Error & { code?: string }) => {
