@@ -20,6 +20,7 @@ export interface MicroPlan {
 export async function runMicroSuite(plan: MicroPlan, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   log(`codec: ${plan.runs} × ${plan.codecSeconds} s`);
+  benchCodec(1024, 0.3); // untimed warm-up: let the JIT settle before the first measured run
   const codec = await runRepeated(
     { runs: plan.runs },
     async () => benchCodec(1024, plan.codecSeconds).opsPerSecond,
