@@ -74,8 +74,18 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
 }
 
 /**
+ * After the end of piped input, Ctrl-D again each time the session has printed nothing for a
+ * while (250 ms, doubling to 4 s). One Ctrl-D is not enough: a command that read stdin (`cat`)
+ * takes it as its own end of input, and one typed while a command runs with the terminal in
+ * canonical mode (`sleep 1`) is turned into a NUL by the remote tty and never reaches the shell.
+ * Repeating it is what a user at a terminal does, and means "stdin has ended" to every reader.
+ */
+const EOF_REPEAT_FIRST_MS = 250;
+const EOF_REPEAT_MAX_MS = 4000;
+
+/**
  * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
- * gets Ctrl-D on an empty line, so scripts end the session cleanly.
+ * gets Ctrl-D on an empty line (repeated, see above), so scripts end the session cleanly.
  */
 function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
   let last = 0x0a;
@@ -86,6 +96,23 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
       channel.once("drain", () => io.stdin.resume());
     }
   };
+  let repeat: NodeJS.Timeout | undefined;
+  let repeatMs = EOF_REPEAT_FIRST_MS;
+  const scheduleRepeat = () => {
+    clearTimeout(repeat);
+    repeat = setTimeout(() => {
+      if (!channel.writable) return;
+      logger.debug(`no output for ${repeatMs} ms since the end of input: sending Ctrl-D again`);
+      channel.write(CTRL_D);
+      repeatMs = Math.min(repeatMs * 2, EOF_REPEAT_MAX_MS);
+      scheduleRepeat();
+    }, repeatMs);
+    repeat.unref();
+  };
+  // Output means the remote side is still busy: wait for it to go quiet again.
+  const onOutput = () => {
+    if (repeat) scheduleRepeat();
+  };
   io.stdin.on("data", onData);
   io.stdin.once("end", () => {
     logger.debug("stdin closed: sending end-of-input to the remote shell");
@@ -94,9 +121,15 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
       // take Ctrl-D on a non-empty line as delete-char, so finish the line first.
       if (last !== 0x0a && last !== 0x0d) channel.write(Buffer.from("\n"));
       channel.write(CTRL_D);
+      channel.on("data", onOutput);
+      scheduleRepeat();
     }
   });
   io.stdin.resume();
   // A plain listener: once() would reject (unhandled) when the channel dies with an error.
-  channel.once("close", () => io.stdin.off("data", onData));
+  channel.once("close", () => {
+    io.stdin.off("data", onData);
+    channel.off("data", onOutput);
+    clearTimeout(repeat);
+  });
 }

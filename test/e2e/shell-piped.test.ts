@@ -30,4 +30,26 @@ describe("ssm shell with piped stdin (built CLI against the built emulator)", ()
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^no-newline\r?$/m);
   });
+
+  // One Ctrl-D at the end of input is not enough in either case (see pumpInput in
+  // src/session/shell.ts); without the repeat both sessions hang until killed.
+  test("input ending while a command runs (sleep) still ends the session", async () => {
+    const r = await runCli(["ssm", "shell", "plain", "i-0123456789abcdef0"], {
+      env: emulator.env,
+      input: "sleep 1\necho after-sleep\n",
+      timeoutMs: 15_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^after-sleep\r?$/m);
+  });
+
+  test("input ending while a command reads stdin (cat) ends the command, then the session", async () => {
+    const r = await runCli(["ssm", "shell", "plain", "i-0123456789abcdef0"], {
+      env: emulator.env,
+      input: "cat\n",
+      timeoutMs: 15_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Exiting session with sessionId: \S+\.$/m);
+  });
 });
