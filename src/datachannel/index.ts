@@ -11,7 +11,14 @@ export {
   type ReadyInfo,
   type ResumeResult,
 } from "./client.js";
-export { type Clock, type Entropy, ManualClock, systemClock, systemEntropy } from "./clock.js";
+export {
+  type Clock,
+  type Entropy,
+  ManualClock,
+  systemClock,
+  systemEntropy,
+  type TimerHandle,
+} from "./clock.js";
 export {
   type Delivery,
   type EndpointStats,

@@ -4,7 +4,7 @@
  * it arrives, the window size is sent at start and on every resize, and Ctrl-C / Ctrl-Z / Ctrl-\
  * reach the remote side as bytes (raw mode), never as local signals.
  */
-import type { DataChannel } from "../datachannel/index.js";
+import { type Clock, type DataChannel, systemClock, type TimerHandle } from "../datachannel/index.js";
 import { ChannelError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { enterRawMode, type TerminalIo, terminalSize } from "./terminal.js";
@@ -15,6 +15,8 @@ export interface ShellSessionOptions {
   logger: Logger;
   /** Process-level signal source (injected for tests). */
   signals?: NodeJS.EventEmitter;
+  /** Timers of the end-of-input Ctrl-D repeat (injected for tests). */
+  clock?: Clock;
 }
 
 /** Signals that become bytes for the remote terminal when they reach us anyway (not a TTY, or `kill`). */
@@ -64,7 +66,7 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
     }
 
     channel.pipe(io.stdout, { end: false });
-    pumpInput(io, channel, logger);
+    pumpInput(io, channel, logger, options.clock ?? systemClock);
     return await ended;
   } finally {
     for (const cleanup of cleanups.reverse()) cleanup();
@@ -87,7 +89,7 @@ const EOF_REPEAT_MAX_MS = 4000;
  * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
  * gets Ctrl-D on an empty line (repeated, see above), so scripts end the session cleanly.
  */
-function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
+function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: Clock): void {
   let last = 0x0a;
   const onData = (chunk: Buffer) => {
     if (chunk.length > 0) last = chunk[chunk.length - 1]!;
@@ -96,18 +98,17 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
       channel.once("drain", () => io.stdin.resume());
     }
   };
-  let repeat: NodeJS.Timeout | undefined;
+  let repeat: TimerHandle | undefined;
   let repeatMs = EOF_REPEAT_FIRST_MS;
   const scheduleRepeat = () => {
-    clearTimeout(repeat);
-    repeat = setTimeout(() => {
+    repeat?.cancel();
+    repeat = clock.after(repeatMs, () => {
       if (!channel.writable) return;
       logger.debug(`no output for ${repeatMs} ms since the end of input: sending Ctrl-D again`);
       channel.write(CTRL_D);
       repeatMs = Math.min(repeatMs * 2, EOF_REPEAT_MAX_MS);
       scheduleRepeat();
-    }, repeatMs);
-    repeat.unref();
+    });
   };
   // Output means the remote side is still busy: wait for it to go quiet again.
   const onOutput = () => {
@@ -130,6 +131,6 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger): void {
   channel.once("close", () => {
     io.stdin.off("data", onData);
     channel.off("data", onOutput);
-    clearTimeout(repeat);
+    repeat?.cancel();
   });
 }
