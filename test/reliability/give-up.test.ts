@@ -167,21 +167,35 @@ describe("a handler that is briefly not ready", () => {
     });
   }
 
-  test("not-ready in order: no ack, the peer's resend is delivered once ready", () => {
-    const clock = new ManualClock();
-    let ready = false;
+  /**
+   * An agent endpoint whose consumer takes messages only while `ready()` says so, recording what
+   * it took; `afterDelivery` may change readiness (a consumer filling up).
+   */
+  function gatedAgent(
+    clock: ManualClock,
+    ready: () => boolean,
+    afterDelivery: (n: number) => void = () => {},
+  ) {
     const delivered: string[] = [];
-    const acked: number[] = [];
     const agent = new ReliableEndpoint({
       role: "agent",
       clock,
       verifyDigest: false,
       onStreamMessage: (m) => {
-        if (!ready) return "not-ready";
+        if (!ready()) return "not-ready";
         delivered.push(m.payload.toString());
+        afterDelivery(delivered.length);
         return "ok";
       },
     });
+    return { agent, delivered };
+  }
+
+  test("not-ready in order: no ack, the peer's resend is delivered once ready", () => {
+    const clock = new ManualClock();
+    let ready = false;
+    const acked: number[] = [];
+    const { agent, delivered } = gatedAgent(clock, () => ready);
     agent.attach({ send: () => acked.push(acked.length) });
     agent.receive(streamFrame(0, "a"));
     assert.deepEqual(delivered, []);
@@ -194,19 +208,14 @@ describe("a handler that is briefly not ready", () => {
   test("not-ready for a message already buffered (and acked) out of order: delivered once ready, without a resend", () => {
     const clock = new ManualClock();
     let ready = true;
-    const delivered: string[] = [];
-    const agent = new ReliableEndpoint({
-      role: "agent",
+    // The consumer fills up after the first message (e.g. smux has 1 MiB unread).
+    const { agent, delivered } = gatedAgent(
       clock,
-      verifyDigest: false,
-      onStreamMessage: (m) => {
-        if (!ready) return "not-ready";
-        delivered.push(m.payload.toString());
-        // The consumer fills up after the first message (e.g. smux has 1 MiB unread).
-        if (delivered.length === 1) ready = false;
-        return "ok";
+      () => ready,
+      (n) => {
+        if (n === 1) ready = false;
       },
-    });
+    );
     agent.attach({ send: () => {} });
     agent.receive(streamFrame(1, "b")); // early: buffered and acked
     agent.receive(streamFrame(0, "a")); // delivered; "b" is then refused

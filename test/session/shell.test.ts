@@ -26,7 +26,8 @@ class FakeChannel extends Duplex {
 const CTRL_D = "\x04";
 const ticks = () => new Promise((resolve) => setImmediate(resolve));
 
-test("after piped input ends: Ctrl-D, then again each time the session is quiet, with back-off", async () => {
+/** A shell session on a fake channel and a manual clock, with piped (non-TTY) stdin. */
+async function startSession() {
   const channel = new FakeChannel();
   const clock = new ManualClock();
   const stdin = new PassThrough();
@@ -40,6 +41,11 @@ test("after piped input ends: Ctrl-D, then again each time the session is quiet,
     clock,
   });
   await ticks();
+  return { channel, clock, stdin, session };
+}
+
+test("after piped input ends: Ctrl-D, then again each time the session is quiet, with back-off", async () => {
+  const { channel, clock, stdin, session } = await startSession();
   stdin.end("echo no-newline");
   await ticks();
   // The unfinished line is finished first, so the shell runs it before the Ctrl-D.
@@ -78,19 +84,7 @@ test("after piped input ends: Ctrl-D, then again each time the session is quiet,
 });
 
 test("input that is still open sends no Ctrl-D however long the session is quiet", async () => {
-  const channel = new FakeChannel();
-  const clock = new ManualClock();
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  stdout.resume();
-  const session = runShellSession({
-    channel: channel as unknown as DataChannel,
-    io: { stdin, stdout, stderr: new PassThrough() },
-    logger: silentLogger,
-    signals: new EventEmitter(),
-    clock,
-  });
-  await ticks();
+  const { channel, clock, stdin, session } = await startSession();
   stdin.write("sleep 600\n");
   await ticks();
   clock.advance(3_600_000);
