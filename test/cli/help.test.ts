@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, test } from "node:test";
-import { ensureCliBuilt, ROOT, runBuiltCli } from "./helpers.js";
+import { BIN, ensureCliBuilt, ROOT, runBuiltCli } from "./helpers.js";
 
 before(() => ensureCliBuilt());
 
@@ -165,12 +165,27 @@ describe("root and ssm help", () => {
 });
 
 describe("version", () => {
-  for (const argv of [["-V"], ["--version"], ["ssm", "shell", "-V"]]) {
-    test(`aws-runas ${argv.join(" ")} prints the package version`, async () => {
-      const result = await runBuiltCli(argv);
-      assert.equal(result.code, 0);
-      assert.equal(result.stdout, `${packageVersion}\n`);
-      assert.equal(result.stderr, "");
-    });
+  for (const [via, script] of [
+    ["the bundle", undefined],
+    ["the installed launcher", BIN],
+  ] as const) {
+    for (const argv of [["-V"], ["--version"], ["ssm", "shell", "-V"]]) {
+      test(`aws-runas ${argv.join(" ")} prints the package version (${via})`, async () => {
+        const result = await runBuiltCli(argv, { script });
+        assert.equal(result.code, 0);
+        assert.equal(result.stdout, `${packageVersion}\n`);
+        assert.equal(result.stderr, "");
+      });
+    }
   }
+
+  test("the installed launcher runs every other command through the bundle, exit status included", async () => {
+    const help = await runBuiltCli(["ssm", "shell", "--help"], { script: BIN });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^NAME:\n {3}aws-runas ssm shell - /);
+    const usage = await runBuiltCli(["ssm", "bogus"], { script: BIN });
+    assert.equal(usage.code, 2);
+    assert.equal(usage.stdout, "");
+    assert.match(usage.stderr, /^aws-runas: unknown command "ssm bogus"$/m);
+  });
 });

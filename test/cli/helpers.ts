@@ -50,17 +50,22 @@ export interface CliRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra node flags before the script (e.g. `--import`). */
   nodeArgs?: string[];
+  /** The script to run (default: the bundle; {@link BIN} is what an installed `aws-runas` runs). */
+  script?: string;
 }
+
+/** package.json's `bin` entry: the CommonJS launcher in front of the bundle. */
+export const BIN = join(ROOT, "bin", "aws-runas.cjs");
 
 /** A clean environment: no AWS settings leak in from the machine running the tests. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env["PATH"], HOME: process.env["HOME"], NO_COLOR: "1", ...extra };
 }
 
-/** Runs `node dist/aws-runas.js ...args` and collects its output once it exits. */
+/** Runs `node dist/aws-runas.js ...args` (or `options.script`) and collects its output once it exits. */
 export function runBuiltCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? CLI, ...args], {
       cwd: ROOT,
       env: options.env ?? cleanEnv(),
       stdio: ["ignore", "pipe", "pipe"],
