@@ -1,7 +1,7 @@
 /**
  * Help pages in the urfave/cli layout of the original aws-runas (`NAME:` / `USAGE:` /
  * `DESCRIPTION:` / `OPTIONS:` blocks, 3-space indent, aligned option column). The shell, forward
- * and ssh pages reproduce ../shared/seed/ssm.md word for word; flags we added come after the
+ * and ssh pages reproduce the seed (test/fixtures/seed-ssm.md) word for word; flags we added come after the
  * seed's lines. Pure text: no I/O, nothing heavy imported.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * Target-spec parsing for the `ssm shell`, `ssm forward` and `ssm ssh` subcommands (pure; see
- * cli-reference.md §3 and ../shared/vectors/target-spec.json). Every bad spec is a
+ * cli-reference.md §3 and test/fixtures/target-spec.json). Every bad spec is a
  * {@link UsageError} with a one-line message that quotes the input, plus a hint.
  */
 import { UsageError } from "../errors.js";

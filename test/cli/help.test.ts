@@ -1,4 +1,5 @@
-// Help output of the built CLI against the help blocks of ../shared/seed/ssm.md (the contract):
+// Help output of the built CLI against the help blocks of the seed (test/fixtures/seed-ssm.md, the
+// project's copy of the original help texts: the contract):
 // the seed's lines must all be there, in order, differing only in whitespace; our own options
 // come after them.
 import assert from "node:assert/strict";
@@ -8,7 +9,7 @@ import { BIN, ensureCliBuilt, ROOT, runBuiltCli } from "./helpers.js";
 
 before(() => ensureCliBuilt());
 
-const seedText = readFileSync(new URL("../../../shared/seed/ssm.md", import.meta.url), "utf8");
+const seedText = readFileSync(new URL("../fixtures/seed-ssm.md", import.meta.url), "utf8");
 const packageVersion: string = JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")).version;
 
 /** The fenced block that follows a `#### <title>` heading in the seed. */

@@ -23,8 +23,8 @@ interface Vectors {
   privateAddress: { private: string[]; public: string[] };
 }
 
-// The vectors live beside the repo: ../shared/vectors/target-spec.json relative to its root.
-const vectorsUrl = new URL("../../../shared/vectors/target-spec.json", import.meta.url);
+// The project's own target-spec vectors (started from aws-runas' tests; the project owns them now).
+const vectorsUrl = new URL("../fixtures/target-spec.json", import.meta.url);
 const vectors = JSON.parse(readFileSync(vectorsUrl, "utf8")) as Vectors;
 
 /** A usage error whose message is one line and quotes nothing but what it should. */
