@@ -18,6 +18,8 @@ const INSTANCE_ID = /^m?i-[0-9a-fA-F]{8,}$/;
 /** `[v6-address]` optionally followed by `:port` (how IPv6 hosts take a port). */
 const BRACKETED = /^\[([^\]]*)\](?::(.*))?$/;
 
+const BRACKET_HINT = "brackets are for IPv6 addresses: [2001:db8::1] or [2001:db8::1]:22";
+const TAG_HINT = "a tag target is key:value with both parts, e.g. Name:web";
 const TARGET_HINT =
   "a target is an instance id (i-0123456789abcdef0), a tag key:value (Name:web), an IP address or a DNS name";
 
@@ -43,8 +45,9 @@ export function isInstanceId(s: string): boolean {
 /**
  * Parses `[user@]host[:port]`. The user ends at the first `@`. The port is split off only when
  * the part after the last `:` is a number 1..65535 (so tag values may contain `:`, and
- * `h:99999` is the host `h:99999`); `0` and negative numbers are errors. A bare IPv6 literal is
- * a host without a port; write `[addr]:port` to give one.
+ * `h:99999` is the host `h:99999`); `0` and negative numbers are errors. IPv6 follows the rule
+ * both commands share ({@link bareIpv6}): `[addr]:port` gives a port, a bare literal is the
+ * whole address, and a bare literal whose last group could be a port is refused as ambiguous.
  */
 export function parseSshTarget(spec: string): SshTarget {
   assertNotBlank(spec);
@@ -58,20 +61,27 @@ export function parseSshTarget(spec: string): SshTarget {
   if (host.trim() === "") {
     throw new UsageError(`invalid target ${quote(spec)}: no host`, TARGET_HINT);
   }
+  checkTargetName(spec, host);
   return { user, host, port };
 }
 
 /**
  * Parses `target:port`, splitting at the last `:` (so `Name:web:8080` is the tag `Name:web`).
- * The port is required and must be 1..65535; `[addr]:port` is accepted for IPv6.
+ * The port is required and must be 1..65535; IPv6 takes it as `[addr]:port` (a bare literal
+ * has no port: {@link bareIpv6}).
  */
 export function parseForwardTarget(spec: string): ForwardTarget {
   assertNotBlank(spec);
-  const bracketed = BRACKETED.exec(spec);
+  const bracketed = bracketedHost(spec, spec);
   if (bracketed) {
-    const target = bracketedAddress(spec, bracketed[1] ?? "");
-    if (bracketed[2] === undefined) throw missingPort(spec);
-    return { target, port: parsePort(spec, bracketed[2]) };
+    if (bracketed.port === undefined) throw missingPort(spec);
+    return { target: bracketed.host, port: parsePort(spec, bracketed.port) };
+  }
+  if (bareIpv6(spec, spec, "PORT")) {
+    throw new UsageError(
+      `invalid target ${quote(spec)}: missing the remote port`,
+      `an IPv6 address takes its port in brackets: [${spec}]:PORT`,
+    );
   }
   const colon = spec.lastIndexOf(":");
   if (colon < 0) throw missingPort(spec);
@@ -79,14 +89,25 @@ export function parseForwardTarget(spec: string): ForwardTarget {
   if (target.trim() === "") {
     throw new UsageError(`invalid target ${quote(spec)}: nothing before the port`, TARGET_HINT);
   }
-  return { target, port: parsePort(spec, spec.slice(colon + 1)) };
+  const port = parsePort(spec, spec.slice(colon + 1));
+  checkTargetName(spec, target);
+  return { target, port };
 }
 
 /** Checks a `ssm shell` target (no port); `[addr]` brackets around an IPv6 address are removed. */
 export function parseShellTarget(spec: string): string {
   assertNotBlank(spec);
-  const bracketed = BRACKETED.exec(spec);
-  if (bracketed && bracketed[2] === undefined) return bracketedAddress(spec, bracketed[1] ?? "");
+  const bracketed = bracketedHost(spec, spec);
+  if (bracketed) {
+    if (bracketed.port !== undefined) {
+      throw new UsageError(
+        `invalid target ${quote(spec)}: ssm shell takes no port`,
+        `leave out the port: [${bracketed.host}]`,
+      );
+    }
+    return bracketed.host;
+  }
+  checkTargetName(spec, spec);
   return spec;
 }
 
@@ -105,14 +126,12 @@ function formatHostPort(host: string, port: number): string {
 }
 
 function splitOptionalPort(spec: string, rest: string): { host: string; port: number } {
-  const bracketed = BRACKETED.exec(rest);
+  const bracketed = bracketedHost(spec, rest);
   if (bracketed) {
-    const host = bracketedAddress(spec, bracketed[1] ?? "");
-    const port = bracketed[2] === undefined ? DEFAULT_SSH_PORT : parsePort(spec, bracketed[2]);
-    return { host, port };
+    const port = bracketed.port === undefined ? DEFAULT_SSH_PORT : parsePort(spec, bracketed.port);
+    return { host: bracketed.host, port };
   }
-  // "2001:db8::1" would otherwise lose its last group to the port.
-  if (ipFamily(rest) === 6) return { host: rest, port: DEFAULT_SSH_PORT };
+  if (bareIpv6(spec, rest, String(DEFAULT_SSH_PORT))) return { host: rest, port: DEFAULT_SSH_PORT };
   const colon = rest.lastIndexOf(":");
   if (colon < 0) return { host: rest, port: DEFAULT_SSH_PORT };
   const tail = rest.slice(colon + 1);
@@ -129,6 +148,62 @@ function splitOptionalPort(spec: string, rest: string): { host: string; port: nu
   // Bigger numbers are not ports: they stay part of the host, as in aws-runas.
   if (value > MAX_PORT) return { host: rest, port: DEFAULT_SSH_PORT };
   return { host: rest.slice(0, colon), port: value };
+}
+
+/**
+ * `[addr]` or `[addr]:port` (the port text unchecked), or undefined when `rest` has no brackets.
+ * Brackets anywhere else — unbalanced, or around something that is not an IPv6 address — are a
+ * usage error rather than part of a tag value (EC2 tag values cannot hold them anyway).
+ */
+function bracketedHost(spec: string, rest: string): { host: string; port?: string } | undefined {
+  const match = BRACKETED.exec(rest);
+  if (match) {
+    const host = bracketedAddress(spec, match[1] ?? "");
+    return match[2] === undefined ? { host } : { host, port: match[2] };
+  }
+  const open = rest.indexOf("[");
+  const close = rest.indexOf("]");
+  if (open < 0 && close < 0) return undefined;
+  const what =
+    open >= 0 && rest.indexOf("]", open) < 0
+      ? "'[' without a closing ']'"
+      : close >= 0 && rest.lastIndexOf("[", close) < 0
+        ? "']' without an opening '['"
+        : "brackets only go around a whole IPv6 address";
+  throw new UsageError(`invalid target ${quote(spec)}: ${what}`, BRACKET_HINT);
+}
+
+/**
+ * The IPv6 rule `ssm ssh` and `ssm forward` share: an unbracketed IPv6 literal is the whole
+ * address, never address plus port. When its last group could also be read as a port (the rest
+ * still being an address, as in `2001:db8::10:2222`) the spec is ambiguous and refused, so
+ * that neither command guesses. `portWord` is what the hint shows for the bracketed address.
+ */
+function bareIpv6(spec: string, rest: string, portWord: string): boolean {
+  if (ipFamily(rest) !== 6) return false;
+  const colon = rest.lastIndexOf(":");
+  const head = rest.slice(0, colon);
+  const tail = rest.slice(colon + 1);
+  if (/^\d{1,5}$/.test(tail) && Number(tail) >= 1 && Number(tail) <= MAX_PORT && ipFamily(head) === 6) {
+    throw new UsageError(
+      `invalid target ${quote(spec)}: ambiguous IPv6 address, the last group could be a port`,
+      `write [${head}]:${tail} for port ${tail}, or [${rest}]:${portWord} for the whole address`,
+    );
+  }
+  return true;
+}
+
+/**
+ * What every command checks in the host part once the port is gone: a tag `key:value` has both
+ * parts (`:` or `Name:` would only fail later as "no instance matches").
+ */
+function checkTargetName(spec: string, host: string): void {
+  if (ipFamily(host) !== 0 || !host.includes(":")) return;
+  const colon = host.indexOf(":");
+  if (colon === 0) throw new UsageError(`invalid target ${quote(spec)}: empty tag key before ':'`, TAG_HINT);
+  if (colon === host.length - 1) {
+    throw new UsageError(`invalid target ${quote(spec)}: empty tag value after ':'`, TAG_HINT);
+  }
 }
 
 function parsePort(spec: string, text: string): number {

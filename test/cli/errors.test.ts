@@ -24,6 +24,32 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   [["ssm", "forward", `${ID}:70000`], `invalid target "${ID}:70000": port 70000 is out of range`, "1-65535"],
   [["ssm", "ssh", "u@"], 'invalid target "u@": no host', "instance id"],
   [["ssm", "ssh", "h:0"], 'invalid target "h:0": port 0 is out of range', "1-65535"],
+  // unbalanced brackets and empty tag parts (issue 14 item 16: were tags, or runtime errors with exit 1)
+  [["ssm", "shell", "plain", "[::1"], `invalid target "[::1": '[' without a closing ']'`, "[2001:db8::1]"],
+  [
+    ["ssm", "ssh", "plain", "u@[::1"],
+    `invalid target "u@[::1": '[' without a closing ']'`,
+    "[2001:db8::1]:22",
+  ],
+  [
+    ["ssm", "forward", "plain", "[2001:db8::10"],
+    `invalid target "[2001:db8::10": '[' without a closing ']'`,
+    "IPv6",
+  ],
+  [["ssm", "shell", "plain", ":"], `invalid target ":": empty tag key before ':'`, "Name:web"],
+  [["ssm", "shell", "plain", "tag:"], `invalid target "tag:": empty tag value after ':'`, "Name:web"],
+  [["ssm", "forward", "plain", "tag::80"], `invalid target "tag::80": empty tag value after ':'`, "Name:web"],
+  // one IPv6 rule for ssh and forward: a bare literal whose last group could be a port is ambiguous
+  [
+    ["ssm", "ssh", "plain", "root@2001:db8::10:2222"],
+    'invalid target "root@2001:db8::10:2222": ambiguous IPv6 address, the last group could be a port',
+    "[2001:db8::10]:2222",
+  ],
+  [
+    ["ssm", "forward", "plain", "2001:db8::10:9000"],
+    'invalid target "2001:db8::10:9000": ambiguous IPv6 address, the last group could be a port',
+    "[2001:db8::10]:9000",
+  ],
   // --port
   [["ssm", "forward", "-p", "abc", `${ID}:80`], 'invalid --port "abc": not a number', "leave out -p"],
   [["ssm", "forward", "-p", "-1", `${ID}:80`], 'invalid --port "-1": not a number', "leave out -p"],

@@ -52,6 +52,18 @@ describe("ssm ssh through the OpenSSH client and a real sshd", { skip }, () => {
         `  User ${sshd.user}`,
         `  IdentityFile ${key.path}`,
         "  IdentitiesOnly yes",
+        // IPv6 hosts: the README's form, and the unbracketed one that is refused as ambiguous.
+        "Host 2001:db8::10",
+        `  ProxyCommand ${process.execPath} ${CLI} ssm ssh plain %r@[%h]:%p`,
+        // A port of at most 4 digits is also a valid IPv6 group: that is what makes it ambiguous.
+        "Host 2001:db8::50",
+        `  ProxyCommand ${process.execPath} ${CLI} ssm ssh plain %r@%h:%p`,
+        "  Port 2222",
+        "Host 2001:db8::*",
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${key.path}`,
+        "  IdentitiesOnly yes",
         "",
       ].join("\n"),
     );
@@ -76,6 +88,19 @@ describe("ssm ssh through the OpenSSH client and a real sshd", { skip }, () => {
     const r = await ssh(["web.emu.internal", "echo dns-ok"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.toString(), "dns-ok\n");
+  });
+
+  test("an IPv6 address in the Host line with ProxyCommand %r@[%h]:%p (README)", async () => {
+    const r = await ssh(["2001:db8::10", "echo v6-ok"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), "v6-ok\n");
+  });
+
+  test("an IPv6 address with %r@%h:%p is refused as ambiguous, naming the bracketed form", async () => {
+    const r = await ssh(["2001:db8::50", "true"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /ambiguous IPv6 address/);
+    assert.match(r.stderr, /write \[2001:db8::50\]:2222 for port 2222/);
   });
 
   test("scp copies 20 MiB there and back with the same sha256", async (t) => {

@@ -19,6 +19,8 @@ interface Vectors {
   ssh_invalid: { in: string; why: string }[];
   forward: { in: string; target: string; port: string }[];
   forward_invalid: { in: string; why: string }[];
+  shell: { in: string; target: string }[];
+  shell_invalid: { in: string; why: string }[];
   instanceId: { match: string[]; no_match: string[] };
   privateAddress: { private: string[]; public: string[] };
 }
@@ -44,6 +46,7 @@ describe("vectors file", () => {
     assert.ok(vectors.ssh_invalid.length >= 4);
     assert.ok(vectors.forward.length >= 3);
     assert.ok(vectors.forward_invalid.length >= 5);
+    assert.ok(vectors.shell.length >= 3 && vectors.shell_invalid.length >= 5);
     assert.ok(vectors.instanceId.match.length > 0 && vectors.instanceId.no_match.length > 0);
     assert.ok(vectors.privateAddress.private.length > 0 && vectors.privateAddress.public.length > 0);
   });
@@ -114,7 +117,84 @@ describe("parseForwardTarget", () => {
   });
 });
 
+describe("one IPv6 rule for ssh and forward", () => {
+  /** What a parser made of a spec: host and port, or the usage error's message. */
+  const outcome = (parse: () => { host: string; port: number }): string => {
+    try {
+      const { host, port } = parse();
+      return `${host} port ${port}`;
+    } catch (error) {
+      assert.ok(error instanceof UsageError, String(error));
+      return `error: ${error.message.replace(/^invalid target "[^"]*": /, "")}`;
+    }
+  };
+  for (const spec of [
+    "2001:db8::10:2222",
+    "2001:db8::10:9000",
+    "[2001:db8::10]:2222",
+    "1:2:3:4:5:6:7:8:2222",
+    "::1:80",
+    "fe80::1:2",
+    "[2001:db8::10",
+    "[::1]x",
+  ]) {
+    test(`${spec}: ssh and forward agree`, () => {
+      const ssh = outcome(() => parseSshTarget(`u@${spec}`));
+      const forward = outcome(() => {
+        const { target, port } = parseForwardTarget(spec);
+        return { host: target, port };
+      });
+      assert.equal(ssh, forward);
+    });
+  }
+  test("the ambiguity error shows both bracketed readings", () => {
+    const hintOf = (fn: () => unknown): string | undefined => {
+      try {
+        fn();
+      } catch (error) {
+        assert.match((error as UsageError).message, /ambiguous IPv6 address/);
+        return (error as UsageError).hint;
+      }
+      assert.fail("no error");
+    };
+    assert.equal(
+      hintOf(() => parseSshTarget("root@2001:db8::10:2222")),
+      "write [2001:db8::10]:2222 for port 2222, or [2001:db8::10:2222]:22 for the whole address",
+    );
+    assert.equal(
+      hintOf(() => parseForwardTarget("2001:db8::10:9000")),
+      "write [2001:db8::10]:9000 for port 9000, or [2001:db8::10:9000]:PORT for the whole address",
+    );
+  });
+  test("a bare IPv6 address: port 22 for ssh, missing port for forward", () => {
+    assert.deepEqual(parseSshTarget("2001:db8::1"), { user: "ec2-user", host: "2001:db8::1", port: 22 });
+    assertUsageError(() => parseForwardTarget("2001:db8::1"), /missing the remote port/);
+  });
+});
+
+describe("brackets and tags", () => {
+  test("messages say what is wrong", () => {
+    assertUsageError(() => parseShellTarget("[::1"), /^invalid target "\[::1": '\[' without a closing '\]'$/);
+    assertUsageError(() => parseSshTarget("u@[::1"), /'\[' without a closing '\]'/);
+    assertUsageError(() => parseForwardTarget("[2001:db8::10"), /'\[' without a closing '\]'/);
+    assertUsageError(() => parseShellTarget("::1]"), /'\]' without an opening '\['/);
+    assertUsageError(() => parseSshTarget("u@a[b]"), /brackets only go around a whole IPv6 address/);
+    assertUsageError(() => parseShellTarget(":"), /^invalid target ":": empty tag key before ':'$/);
+    assertUsageError(() => parseShellTarget("tag:"), /^invalid target "tag:": empty tag value after ':'$/);
+    assertUsageError(() => parseForwardTarget("tag::80"), /empty tag value/);
+    assertUsageError(() => parseShellTarget("[::1]:22"), /ssm shell takes no port/);
+  });
+});
+
 describe("parseShellTarget", () => {
+  for (const v of vectors.shell) {
+    test(`vector ${JSON.stringify(v.in)}`, () => assert.equal(parseShellTarget(v.in), v.target));
+  }
+  for (const v of vectors.shell_invalid) {
+    test(`invalid ${JSON.stringify(v.in)} (${v.why})`, () => {
+      assertUsageError(() => parseShellTarget(v.in));
+    });
+  }
   test("returns the target as given", () => {
     for (const t of ["i-0123456789abcdef0", "Name:web", "10.0.0.5", "web.example.com", "2001:db8::1"]) {
       assert.equal(parseShellTarget(t), t);
@@ -194,8 +274,14 @@ describe("properties", () => {
       fc.ipV6(),
       fc.domain(),
     )
-    // A leading '[' starts the bracket form, and blank hosts are rejected on purpose.
-    .filter((h) => h.trim() !== "" && !h.startsWith("["));
+    // Only hosts that are a valid target by themselves (no brackets, tags with key and value).
+    .filter((h) => {
+      try {
+        return h.trim() !== "" && parseShellTarget(h) === h;
+      } catch {
+        return false;
+      }
+    });
 
   test("ssh specs built with formatSshTarget read back the same", () => {
     fc.assert(
@@ -215,6 +301,7 @@ describe("properties", () => {
   test("forward specs built with formatForwardTarget read back the same", () => {
     fc.assert(
       fc.property(host, port, (h, p) => {
+        fc.pre(isIPv6(h) || !isIPv6(`${h}:${p}`));
         assert.deepEqual(parseForwardTarget(formatForwardTarget({ target: h, port: p })), {
           target: h,
           port: p,
