@@ -3,18 +3,28 @@
  *
  * ```
  * aws-runas-emulator [--port N] [--fixture FILE] [--dns-port N] [--pacing realistic|none]
- *                    [--fault SPEC ...] [--state-dir DIR] [-v]
+ *                    [--fault SPEC ...] [--state-dir DIR] [-v] [--detach [--log FILE]]
+ * aws-runas-emulator --stop
  * aws-runas-emulator authorized-keys --state-dir DIR <user>
  * ```
  * Started without a subcommand it serves until SIGINT/SIGTERM and prints only `export` lines on
- * stdout (logs go to stderr), so `eval "$(aws-runas-emulator &)"`-style scripts work.
+ * stdout (logs go to stderr). With `--detach` it runs in the background and the command returns
+ * once it is ready, so `eval "$(aws-runas-emulator --detach)"` works (see detach.ts).
  * `authorized-keys` prints the EC2 Instance Connect keys valid now for `<user>` (sshd's
  * `AuthorizedKeysCommand`).
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { exitCodeFor, RunasError, UsageError } from "../errors.js";
 import { createLogger, type LogLevel } from "../log.js";
 import { readAuthorizedKeys } from "./authorized-keys.js";
+import {
+  detachedExports,
+  READY_FD,
+  reportToParent,
+  startDetached,
+  stopDetached,
+  unsetLine,
+} from "./detach.js";
 import { formatExports } from "./exports.js";
 import { startEmulator } from "./index.js";
 import { parseEmulatorOptions, type RawEmulatorOptions } from "./options.js";
@@ -32,7 +42,69 @@ function reportError(error: unknown, verbose: boolean): void {
   process.exitCode = exitCodeFor(error);
 }
 
-async function serve(raw: RawEmulatorOptions & { verbose?: number }): Promise<void> {
+interface ProgramOptions extends RawEmulatorOptions {
+  verbose?: number;
+  detach?: boolean;
+  log?: string;
+  stop?: boolean;
+  /** Internal: the fd on which a detached child reports readiness (set by --detach). */
+  readyFd?: string;
+}
+
+/** The serving options again as arguments, for the detached child. */
+function childArguments(raw: ProgramOptions): string[] {
+  const args: string[] = [];
+  if (raw.port !== undefined) args.push("--port", raw.port);
+  if (raw.fixture !== undefined) args.push("--fixture", raw.fixture);
+  if (raw.dnsPort !== undefined) args.push("--dns-port", raw.dnsPort);
+  if (raw.pacing !== undefined) args.push("--pacing", raw.pacing);
+  for (const fault of raw.fault ?? []) args.push("--fault", fault);
+  if (raw.stateDir !== undefined) args.push("--state-dir", raw.stateDir);
+  for (let i = 0; i < (raw.verbose ?? 0); i++) args.push("-v");
+  return [...args, "--ready-fd", String(READY_FD)];
+}
+
+async function run(raw: ProgramOptions): Promise<void> {
+  if (raw.stop) {
+    if (raw.detach) throw new UsageError("--stop and --detach do not go together");
+    const note = await stopDetached(process.env.RUNAS_EMULATOR_PID);
+    if (note) process.stderr.write(`aws-runas-emulator: ${note}\n`);
+    process.stdout.write(unsetLine());
+    return;
+  }
+  if (raw.log !== undefined && !raw.detach) throw new UsageError("--log goes with --detach");
+  if (raw.log === "") throw new UsageError("--log needs a file name");
+  if (raw.detach) {
+    parseEmulatorOptions(raw); // usage errors here, before anything starts
+    const script = process.argv[1] ?? "";
+    const detached = await startDetached({
+      command: process.execPath,
+      args: [...process.execArgv, script, ...childArguments(raw)],
+      logFile: raw.log,
+    });
+    process.stdout.write(detachedExports(detached));
+    process.stderr.write(
+      `aws-runas-emulator: running in the background (pid ${detached.pid}${raw.log ? `, log ${raw.log}` : ""}); ` +
+        `stop it with: eval "$(aws-runas-emulator --stop)"  (or kill $RUNAS_EMULATOR_PID)\n`,
+    );
+    return;
+  }
+  if (raw.readyFd === undefined) return serve(raw, undefined);
+  const fd = Number(raw.readyFd);
+  try {
+    await serve(raw, fd);
+  } catch (error) {
+    reportToParent(fd, {
+      ok: false,
+      message: error instanceof Error ? error.message : String(error),
+      hint: error instanceof RunasError ? error.hint : undefined,
+      exitCode: exitCodeFor(error),
+    });
+    throw error;
+  }
+}
+
+async function serve(raw: ProgramOptions, readyFd: number | undefined): Promise<void> {
   const options = parseEmulatorOptions(raw);
   const logger = createLogger(Math.min(raw.verbose ?? 0, 3) as LogLevel);
   const emulator = await startEmulator({
@@ -44,7 +116,8 @@ async function serve(raw: RawEmulatorOptions & { verbose?: number }): Promise<vo
     stateDir: options.stateDir,
     logger,
   });
-  process.stdout.write(formatExports(emulator.env));
+  if (readyFd === undefined) process.stdout.write(formatExports(emulator.env));
+  else reportToParent(readyFd, { ok: true, env: emulator.env });
   logger.info(
     `aws-runas-emulator: listening on ${emulator.endpointUrl} (state in ${emulator.stateDir}); Ctrl-C to stop`,
   );
@@ -80,12 +153,19 @@ function buildProgram(): Command {
       "directory for config, credentials and state files (default: a temp dir removed on exit)",
     )
     .option("-v, --verbose", "log API calls to stderr (repeat for more)", (_: string, n: number) => n + 1, 0)
+    .option(
+      "--detach",
+      "run in the background: print the exports (and RUNAS_EMULATOR_PID) once ready, then return",
+    )
+    .option("--log <file>", "with --detach: append the emulator's output to this file (default: discarded)")
+    .option("--stop", "stop the emulator RUNAS_EMULATOR_PID names and print `unset` for its variables")
+    .addOption(new Option("--ready-fd <n>").hideHelp())
     .showHelpAfterError()
     // Options after a subcommand belong to it (both have --state-dir).
     .enablePositionalOptions()
     .exitOverride()
-    .action(async (opts: RawEmulatorOptions & { verbose?: number }) => {
-      await serve(opts);
+    .action(async (opts: ProgramOptions) => {
+      await run(opts);
     });
   program
     .command("authorized-keys")
