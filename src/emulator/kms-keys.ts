@@ -69,6 +69,30 @@ export class DataKeyService {
     );
   }
 
+  /**
+   * The key ARN an authorization error names for `keyRef` (KMS resolves aliases first); a key
+   * the fixture does not have still gets the ARN the reference spells.
+   */
+  resourceArn(keyRef: string): string {
+    try {
+      return this.keyArn(this.resolveKey(keyRef));
+    } catch {
+      const { region, accountId } = this.#fixture;
+      if (keyRef.startsWith("arn:")) return keyRef;
+      const local = keyRef.startsWith("alias/") || keyRef.startsWith("key/") ? keyRef : `key/${keyRef}`;
+      return `arn:aws:kms:${region}:${accountId}:${local}`;
+    }
+  }
+
+  /** The ARN of the key a CiphertextBlob from {@link generateDataKey} names, if it names one of ours. */
+  blobKeyArn(ciphertextBlob: Uint8Array): string | undefined {
+    const blob = Buffer.from(ciphertextBlob);
+    if (blob.length < HEADER || !blob.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    const keyId = blob.subarray(MAGIC.length, MAGIC.length + KEY_ID_LENGTH).toString("ascii");
+    const key = this.#fixture.kmsKeys.find((k) => k.keyId === keyId);
+    return key ? this.keyArn(key) : undefined;
+  }
+
   /** GenerateDataKey: a random key of `numberOfBytes`, plus its wrapped form. */
   generateDataKey(keyRef: string, numberOfBytes: number, context: EncryptionContext = {}): DataKey {
     const key = this.resolveKey(keyRef);

@@ -61,6 +61,10 @@ describe("EC2 DescribeInstances", () => {
     ]);
     assert.equal(web?.Placement?.AvailabilityZone, "us-east-1a");
     assert.equal(web?.PrivateDnsName, "ip-10-0-0-10.ec2.internal");
+    // Resource ids are the prefix and hex digits, as EC2 makes them.
+    assert.match(web?.VpcId ?? "", /^vpc-[0-9a-f]{17}$/);
+    assert.match(web?.SubnetId ?? "", /^subnet-[0-9a-f]{8,17}$/);
+    assert.match(web?.NetworkInterfaces?.[0]?.VpcId ?? "", /^vpc-[0-9a-f]{17}$/);
     const eni = web?.NetworkInterfaces?.[0];
     assert.equal(eni?.PrivateIpAddress, ADDRESS.webPrivate);
     assert.equal(eni?.Association?.PublicIp, ADDRESS.webPublic);

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from "@aws-sdk/client-ec2-instance-connect";
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { INSTANCE, KMS_KEY, type RunningEmulator, readAuthorizedKeys } from "../../src/emulator/index.js";
+import {
+  BOB,
+  INSTANCE,
+  KMS_KEY,
+  type RunningEmulator,
+  readAuthorizedKeys,
+} from "../../src/emulator/index.js";
 import { clientConfig, ed25519PublicKey, rejectsWith, startApiEmulator } from "./api-helpers.js";
 
 describe("KMS", () => {
@@ -69,6 +75,32 @@ describe("KMS", () => {
       kms.send(new DecryptCommand({ CiphertextBlob: out.CiphertextBlob })),
       "InvalidCiphertextException",
     );
+  });
+
+  test("AccessDenied names the key ARN 'on resource', as KMS does (also for an alias and for Decrypt)", async () => {
+    const bobKms = new KMSClient(clientConfig(emu, BOB));
+    try {
+      const denied = async (send: Promise<unknown>, action: string) => {
+        await assert.rejects(send, (error: Error & { name: string }) => {
+          assert.equal(error.name, "AccessDeniedException");
+          assert.equal(
+            error.message,
+            `User: ${BOB.arn} is not authorized to perform: ${action} on resource: ${KMS_KEY.arn} ` +
+              `because no identity-based policy allows the ${action} action`,
+          );
+          return true;
+        });
+      };
+      for (const KeyId of [KMS_KEY.keyId, KMS_KEY.alias, KMS_KEY.arn])
+        await denied(
+          bobKms.send(new GenerateDataKeyCommand({ KeyId, NumberOfBytes: 32 })),
+          "kms:GenerateDataKey",
+        );
+      const out = await kms.send(new GenerateDataKeyCommand({ KeyId: KMS_KEY.keyId, NumberOfBytes: 32 }));
+      await denied(bobKms.send(new DecryptCommand({ CiphertextBlob: out.CiphertextBlob })), "kms:Decrypt");
+    } finally {
+      bobKms.destroy();
+    }
   });
 
   test("errors: unknown key, both or neither size inputs", async () => {

@@ -107,6 +107,7 @@ const records: DnsRecord[] = [
   { name: "managed.emu.internal", type: "TXT", value: MANAGED },
   { name: "noid.emu.internal", type: "TXT", value: "hello world" },
   { name: "stopped.emu.internal", type: "TXT", value: TXT_STOPPED },
+  { name: "gone-id.emu.internal", type: "TXT", value: id(0xdead) },
 ];
 
 let dnsServer: DnsServer;
@@ -278,9 +279,17 @@ describe("resolveTarget", () => {
     assert.equal(h.ec2.calls.length, 0);
   });
 
-  test("DNS TXT naming a stopped instance matches nothing", async () => {
+  test("DNS TXT naming a stopped instance matches nothing, and says it is stopped", async () => {
     const message = await notFound("stopped.emu.internal");
-    assert.match(message, new RegExp(`DNS TXT stopped\\.emu\\.internal -> ${TXT_STOPPED}: not running\\)$`));
+    assert.match(message, new RegExp(`DNS TXT stopped\\.emu\\.internal -> ${TXT_STOPPED}: stopped\\)$`));
+  });
+
+  test("DNS TXT naming an instance the account does not have says so, not 'not running'", async () => {
+    const message = await notFound("gone-id.emu.internal");
+    assert.match(
+      message,
+      new RegExp(`DNS TXT gone-id\\.emu\\.internal -> ${id(0xdead)}: no such instance\\)$`),
+    );
   });
 
   test("several matches: Online agents first, then the newest; one warning naming the others", async () => {

@@ -33,7 +33,8 @@ function instanceXml(instance: FixtureInstance, fixture: Fixture): { [name: stri
   const { region, accountId } = fixture;
   const addr = effectiveAddresses(instance);
   const subnetId = `subnet-${hex(instance.instanceId).slice(0, 8)}`;
-  const vpcId = "vpc-0e1m0u1a7o0r00000";
+  // One VPC for the whole fixture; ids are hex like every EC2 resource id.
+  const vpcId = "vpc-0a1b2c3d4e5f60718";
   const publicDns = publicDnsName(addr.publicIp, region);
   const association = addr.publicIp
     ? { publicIp: addr.publicIp, publicDnsName: publicDns, ipOwnerId: "amazon" }

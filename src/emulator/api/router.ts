@@ -165,6 +165,13 @@ function resourceFor(
   if (call.service === "ssm" && typeof call.json.SessionId === "string") {
     return `arn:aws:ssm:${region}:${accountId}:session/${call.json.SessionId}`;
   }
+  // KMS names the key in its AccessDeniedException ("... on resource: arn:aws:kms:...:key/...").
+  if (call.service === "kms" && typeof call.json.KeyId === "string") {
+    return ctx.dataKeys.resourceArn(call.json.KeyId);
+  }
+  if (call.service === "kms" && typeof call.json.CiphertextBlob === "string") {
+    return ctx.dataKeys.blobKeyArn(Buffer.from(call.json.CiphertextBlob, "base64"));
+  }
   return undefined;
 }
 

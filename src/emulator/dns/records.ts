@@ -30,6 +30,8 @@ const TXT_CHUNK = 255;
 /** Records indexed by normalised name, ready to answer questions. */
 export interface DnsZone {
   readonly byName: ReadonlyMap<string, readonly DnsRecord[]>;
+  /** The zone apexes the server is authoritative for (normalised); other names are refused. */
+  readonly apexes: readonly string[];
 }
 
 /** Lower-case without the trailing dot, the form names are compared in. */
@@ -38,8 +40,11 @@ export function normaliseDnsName(name: string): string {
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
 }
 
-/** Checks every record and indexes them; throws a RunasError naming the first bad record. */
-export function buildDnsZone(records: readonly DnsRecord[]): DnsZone {
+/**
+ * Checks every record and indexes them; throws a RunasError naming the first bad record.
+ * `apexes` defaults to {@link zoneApexes} of the records.
+ */
+export function buildDnsZone(records: readonly DnsRecord[], apexes?: readonly string[]): DnsZone {
   const byName = new Map<string, DnsRecord[]>();
   records.forEach((record, index) => {
     checkRecord(record, index);
@@ -48,20 +53,80 @@ export function buildDnsZone(records: readonly DnsRecord[]): DnsZone {
     list.push(record);
     byName.set(key, list);
   });
-  return { byName };
+  return { byName, apexes: (apexes ?? zoneApexes([...byName.keys()])).map(normaliseDnsName) };
 }
 
 /**
- * Answers for one question: `undefined` when the name is unknown (NXDOMAIN), otherwise the
- * matching records — possibly none, for a name that only has other types (NOERROR, no data).
+ * The zone the records belong to: their longest common suffix of labels (`emu.internal` for
+ * `web.emu.internal` and `db.emu.internal`), but never a record's own name alone — one name
+ * lives in its parent's zone. Names without a common suffix each get their parent's zone.
  */
-export function answersFor(zone: DnsZone, question: Question): Answer[] | undefined {
-  const records = zone.byName.get(normaliseDnsName(question.name));
-  if (!records) return undefined;
+export function zoneApexes(names: readonly string[]): string[] {
+  if (names.length === 0) return [];
+  const labels = names.map((name) => name.split(".").reverse());
+  const first = labels[0]!;
+  let common = 0;
+  while (common < first.length && labels.every((l) => l[common] === first[common])) common++;
+  if (common > 0 && !labels.some((l) => l.length > common) && common > 1) common--;
+  if (common > 0) return [first.slice(0, common).reverse().join(".")];
+  const parents = labels.map((l) => (l.length > 1 ? l.slice(0, -1) : l).reverse().join("."));
+  return [...new Set(parents)];
+}
+
+/** The apex of the zone `name` is in, or undefined when the server is not authoritative for it. */
+export function apexOf(zone: DnsZone, name: string): string | undefined {
+  const wanted = normaliseDnsName(name);
+  return zone.apexes.find((apex) => wanted === apex || wanted.endsWith(`.${apex}`));
+}
+
+/** What the server says to one question, as an authoritative server would. */
+export type DnsOutcome =
+  /** Outside every zone: REFUSED, not authoritative (a real authoritative-only server's answer). */
+  | { kind: "refused" }
+  /** The name does not exist in the zone: NXDOMAIN with the zone's SOA in the authority section. */
+  | { kind: "nxdomain"; authority: Answer[] }
+  /** Records of the asked type, or none (NODATA: NOERROR with the SOA as authority). */
+  | { kind: "answer"; answers: Answer[]; authority: Answer[] };
+
+/** The answer to one question (RFC 1034 §4.3.2 for an authoritative server, RFC 2308 negatives). */
+export function answersFor(zone: DnsZone, question: Question): DnsOutcome {
+  const apex = apexOf(zone, question.name);
+  if (apex === undefined) return { kind: "refused" };
+  const name = normaliseDnsName(question.name);
   const wanted = question.type as string;
-  return records
+  const soa = soaRecord(apex);
+  const records = zone.byName.get(name);
+  if (name === apex && (wanted === "SOA" || wanted === "ANY")) {
+    const rest = wanted === "ANY" ? (records ?? []).map((r) => toAnswer(question.name, r)) : [];
+    return { kind: "answer", answers: [{ ...soa, name: question.name }, ...rest], authority: [] };
+  }
+  // The apex exists even without records of its own; so does every name above a record.
+  const exists =
+    records !== undefined || name === apex || [...zone.byName.keys()].some((k) => k.endsWith(`.${name}`));
+  if (!exists) return { kind: "nxdomain", authority: [soa] };
+  const answers = (records ?? [])
     .filter((record) => wanted === "ANY" || record.type === wanted)
     .map((record) => toAnswer(question.name, record));
+  return { kind: "answer", answers, authority: answers.length > 0 ? [] : [soa] };
+}
+
+/** The zone's SOA; its minimum (the negative-caching TTL, RFC 2308) is the default record TTL. */
+function soaRecord(apex: string): Answer {
+  return {
+    name: apex,
+    type: "SOA",
+    class: "IN",
+    ttl: DNS_TTL,
+    data: {
+      mname: `ns.${apex}`,
+      rname: `hostmaster.${apex}`,
+      serial: 1,
+      refresh: 3600,
+      retry: 600,
+      expire: 86400,
+      minimum: DNS_TTL,
+    },
+  };
 }
 
 function toAnswer(name: string, record: DnsRecord): Answer {

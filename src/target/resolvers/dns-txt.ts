@@ -4,7 +4,7 @@
  */
 import { ipFamily, isHostName } from "../address.js";
 import { isInstanceId } from "../spec.js";
-import type { InstanceSummary, TargetResolver } from "../types.js";
+import type { InstanceSummary, ResolveContext, TargetResolver } from "../types.js";
 import { queryDns } from "./dns-lookup.js";
 import { findRunning } from "./running.js";
 
@@ -31,8 +31,21 @@ export const dnsTxtResolver: TargetResolver = {
       ec2Ids.length > 0 ? await findRunning(ctx, [{ name: "instance-id", values: ec2Ids }]) : [];
     const matches = [...managed, ...running];
     const via = `DNS TXT ${target} -> ${ids.join(", ")}`;
-    return matches.length > 0
-      ? { kind: "found", matches, via }
-      : { kind: "none", note: `${via}: not running` };
+    if (matches.length > 0) return { kind: "found", matches, via };
+    return { kind: "none", note: `${via}: ${await whyNotRunning(ctx, ec2Ids)}` };
   },
 };
+
+/**
+ * Why none of `ids` is running: an id the account does not have is a different mistake (a stale
+ * or mistyped TXT record) from an instance that is stopped, so the note says which.
+ */
+async function whyNotRunning(ctx: ResolveContext, ids: readonly string[]): Promise<string> {
+  const existing = await ctx.describeInstances([{ name: "instance-id", values: [...ids] }]);
+  const states = new Map(existing.map((instance) => [instance.instanceId, instance.state ?? "not running"]));
+  const parts = ids.map((id) => {
+    const state = states.get(id);
+    return ids.length === 1 ? (state ?? "no such instance") : `${id} ${state ?? "no such instance"}`;
+  });
+  return parts.join(", ");
+}
