@@ -163,6 +163,14 @@ export const EC2IC_FLAG: FlagSpec = {
   defaultText: "false",
 };
 
+/** `ssm ssh --ssh-host`: the name given to ssh (`%n`), whose Host blocks `--ec2ic` reads. */
+export const SSH_HOST_FLAG: FlagSpec = {
+  key: "sshHost",
+  long: "--ssh-host",
+  takesValue: true,
+  description: "The host as given to ssh (pass %n): --ec2ic looks up its IdentityFile in ~/.ssh/config",
+};
+
 /** `ssm shell --document`: start another session document. */
 export const DOCUMENT_FLAG: FlagSpec = {
   key: "document",
@@ -183,7 +191,7 @@ export const PARAMETER_FLAG: FlagSpec = {
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
 export const SHELL_FLAGS: readonly FlagSpec[] = [PLUGIN_FLAG, DOCUMENT_FLAG, PARAMETER_FLAG];
 export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
-export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG];
+export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG];
 
 /** Flags whose next argument is their value (completion must skip it). */
 export function flagsTakingValues(flags: readonly FlagSpec[]): string[] {

@@ -1,8 +1,10 @@
 /**
  * Help pages in the urfave/cli layout of the original aws-runas (`NAME:` / `USAGE:` /
  * `DESCRIPTION:` / `OPTIONS:` blocks, 3-space indent, aligned option column). The shell, forward
- * and ssh pages reproduce the seed (test/fixtures/seed-ssm.md) word for word; flags we added come after the
- * seed's lines. Pure text: no I/O, nothing heavy imported.
+ * and ssh pages reproduce the seed (test/fixtures/seed-ssm.md) line for line, spacing included; the
+ * flags we added follow the seed's option lines as a block of their own (after a blank line,
+ * aligned among themselves), so the seed's lines never move. Pure text: no I/O, nothing heavy
+ * imported.
  */
 import {
   DOCUMENT_FLAG,
@@ -14,6 +16,7 @@ import {
   PARAMETER_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
+  SSH_HOST_FLAG,
   VERSION_FLAG,
 } from "./flags.js";
 
@@ -35,7 +38,10 @@ export interface HelpPage {
   readonly commands?: readonly HelpCommand[];
   /** `OPTIONS` on subcommands, `GLOBAL OPTIONS` on the root (urfave's wording). */
   readonly optionsTitle: string;
+  /** The option lines (on the shell, forward and ssh pages: exactly the seed's). */
   readonly options: readonly FlagSpec[];
+  /** Options we added, shown after {@link options} as a separate block. */
+  readonly addedOptions?: readonly FlagSpec[];
 }
 
 const INDENT = "   ";
@@ -72,9 +78,13 @@ export function renderHelp(page: HelpPage): string {
   if (page.commands !== undefined) {
     blocks.push(["COMMANDS:", ...alignColumns(page.commands.map((c) => [c.names, c.description] as const))]);
   }
+  const rows = (flags: readonly FlagSpec[]) =>
+    alignColumns(flags.map((f) => [formatFlagNames(f), formatFlagDescription(f)] as const));
+  const added = page.addedOptions ?? [];
   blocks.push([
     `${page.optionsTitle}:`,
-    ...alignColumns(page.options.map((f) => [formatFlagNames(f), formatFlagDescription(f)] as const)),
+    ...rows(page.options),
+    ...(added.length > 0 ? ["", ...rows(added)] : []),
   ]);
   return `${blocks.map((b) => b.join("\n")).join("\n\n")}\n`;
 }
@@ -95,7 +105,8 @@ export const SHELL_HELP: HelpPage = {
     "TXT record whose value is EC2 instance ID.",
   ],
   optionsTitle: "OPTIONS",
-  options: [PLUGIN_FLAG, HELP_FLAG, DOCUMENT_FLAG, PARAMETER_FLAG],
+  options: [PLUGIN_FLAG, HELP_FLAG],
+  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG],
 };
 
 /** `aws-runas ssm forward --help` (seed text). */
@@ -112,7 +123,8 @@ export const FORWARD_HELP: HelpPage = {
     "otherwise a random port is used.",
   ],
   optionsTitle: "OPTIONS",
-  options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG, HOST_FLAG],
+  options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG],
+  addedOptions: [HOST_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */
@@ -138,8 +150,9 @@ export const SSH_HELP: HelpPage = {
     "remote system using EC2 Instance Connect during the SSH session setup.",
   ],
   optionsTitle: "OPTIONS",
-  // The seed's ssh block has no --help line: its two lines stay first, ours follow.
-  options: [EC2IC_FLAG, PLUGIN_FLAG, HELP_FLAG],
+  // The seed's ssh block has no --help line: it goes with ours.
+  options: [EC2IC_FLAG, PLUGIN_FLAG],
+  addedOptions: [HELP_FLAG, SSH_HOST_FLAG],
 };
 
 /** `aws-runas ssm --help` and bare `aws-runas ssm`. */

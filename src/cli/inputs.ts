@@ -76,6 +76,8 @@ export interface SshInput extends SsmInputBase {
   readonly port: number;
   /** `--ec2ic`: push the public key with EC2 Instance Connect first. */
   readonly ec2ic: boolean;
+  /** `--ssh-host` (`%n`): the name ssh was given, whose Host blocks `--ec2ic` reads; else the target's. */
+  readonly sshHost?: string;
 }
 
 /** `aws-runas completion bash|zsh`. */

@@ -11,6 +11,7 @@
  * Keys EC2 Instance Connect refuses (certificates, security keys, DSA) are passed over. When
  * nothing is usable, {@link NoUsableKeyError} lists every place tried and why.
  */
+import { access } from "node:fs/promises";
 import { homedir, hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "../log.js";
@@ -35,8 +36,14 @@ export const DEFAULT_IDENTITY_FILES: readonly string[] = ["id_ed25519", "id_ecds
 export type KeySource = "identity-file" | "agent" | "default-file";
 
 export interface KeyDiscoveryOptions {
-  /** The host as ssh passes it to the ProxyCommand (`%h`): matched against `Host` lines. */
+  /** The target host (`%h`, or what the ProxyCommand spells): matched against `Host` lines. */
   readonly host: string;
+  /**
+   * The host name as given to ssh (`%n`, `--ssh-host`): when set, `Host` lines are matched
+   * against it instead of {@link host}, as ssh itself does — `Host web.prod` with a ProxyCommand
+   * naming `Name:web` finds web.prod's IdentityFile.
+   */
+  readonly alias?: string;
   /** The login user on the instance (`%r`). */
   readonly remoteUser: string;
   /** Remote port (`%p`), default 22. */
@@ -104,8 +111,10 @@ export async function discoverPublicKey(options: KeyDiscoveryOptions): Promise<D
 
   const configPath = options.sshConfigPath ?? resolve(home, ".ssh", "config");
   const config = await loadSshConfig(configPath, { home, env });
-  const settings = evaluateSshConfig(config, host);
-  const aliases = settings.identityFiles.length === 0 ? aliasesForHostName(config, host) : [];
+  const name = options.alias ?? host;
+  const settings = evaluateSshConfig(config, name);
+  const aliases =
+    settings.identityFiles.length === 0 && options.alias === undefined ? aliasesForHostName(config, host) : [];
   for (const note of settings.notes) logger?.debug(`ssh config: ${note}`);
 
   // 1. IdentityFile entries for the host (or for aliases whose HostName is the host).
@@ -113,8 +122,8 @@ export async function discoverPublicKey(options: KeyDiscoveryOptions): Promise<D
     home,
     localUser: localUserName(env),
     remoteUser: options.remoteUser,
-    host: settings.hostName ?? host,
-    originalHost: host,
+    host: settings.hostName ?? name,
+    originalHost: name,
     port: options.port ?? 22,
     localHostname: hostname(),
     uid: process.getuid?.() ?? 0,
@@ -143,7 +152,19 @@ export async function discoverPublicKey(options: KeyDiscoveryOptions): Promise<D
     const key = await tryFile(path, "IdentityFile ");
     if (key) return found(key, "identity-file", tilde(path));
   }
-  if (entries.length === 0) logger?.debug(`ssh config: no IdentityFile for ${host} in ${tilde(configPath)}`);
+  if (entries.length === 0) {
+    // Say which name the config was searched for: a Host alias that differs from the target is
+    // the usual reason nothing applies.
+    const exists = await access(configPath).then(
+      () => true,
+      () => false,
+    );
+    tried.push(
+      exists
+        ? `${tilde(configPath)} (no IdentityFile for Host ${JSON.stringify(name)})`
+        : `${tilde(configPath)} (not found)`,
+    );
+  }
 
   // 2. ssh-agent.
   const agentKey = await agentCandidate(
@@ -165,7 +186,7 @@ export async function discoverPublicKey(options: KeyDiscoveryOptions): Promise<D
       if (key) return found(key, "default-file", tilde(path));
     }
   }
-  throw new NoUsableKeyError(tried);
+  throw new NoUsableKeyError(tried, { aliasMayHelp: entries.length === 0 && options.alias === undefined });
 }
 
 /** The agent step: the first key of an acceptable type, recording why the agent gave none. */

@@ -22,10 +22,15 @@ export class SshAgentError extends RunasError {
 export class NoUsableKeyError extends RunasError {
   readonly tried: readonly string[];
 
-  constructor(tried: readonly string[]) {
+  /** `aliasMayHelp`: no IdentityFile applied to the target and no ssh alias was given. */
+  constructor(tried: readonly string[], options: { aliasMayHelp?: boolean } = {}) {
     const detail = tried.length > 0 ? `; tried ${tried.join(", ")}` : "";
+    const usual =
+      "name a key with IdentityFile in ~/.ssh/config, add one to ssh-agent, or create ~/.ssh/id_ed25519 with ssh-keygen";
     super("EC2IC_NO_KEY", `no SSH public key to push with EC2 Instance Connect${detail}`, {
-      hint: "name a key with IdentityFile in ~/.ssh/config, add one to ssh-agent, or create ~/.ssh/id_ed25519 with ssh-keygen",
+      hint: options.aliasMayHelp
+        ? `if your ssh Host alias is not the target, add --ssh-host %n to the ProxyCommand; or ${usual}`
+        : usual,
     });
     this.tried = tried;
   }

@@ -37,7 +37,7 @@ describe("completeLine", () => {
     ["aws-runas ssm shell dev i-0123456789abcdef0 ", []],
     ["aws-runas ssm fwd --p", ["--port", "--plugin"]],
     ["aws-runas ssm shell --p", ["--plugin", "--parameter"]],
-    ["aws-runas ssm ssh --", ["--ec2ic", "--plugin", "--help", ...globalLongFlags()]],
+    ["aws-runas ssm ssh --", ["--ec2ic", "--plugin", "--ssh-host", "--help", ...globalLongFlags()]],
     ["aws-runas --v", ["--verbose", "--version"]],
     ["aws-runas ssm --h", ["--help"]],
     ["aws-runas completion ", ["bash", "zsh"]],

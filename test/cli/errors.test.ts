@@ -66,6 +66,10 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   [["ssm", "ssh", "-p", "22", ID], "unknown option '-p'", "aws-runas ssm ssh --help"],
   [["ssm", "shell", "--ec2ic", ID], "unknown option '--ec2ic'", "aws-runas ssm shell --help"],
   [["ssm", "forward", "--pot", "1", `${ID}:80`], "unknown option '--pot'", "did you mean --port?"],
+  // --ssh-host
+  [["ssm", "ssh", "--ssh-host", "%n", ID], 'invalid --ssh-host "%n"', "--ssh-host %n inside a ProxyCommand"],
+  [["ssm", "ssh", "--ssh-host", "", ID], 'invalid --ssh-host ""', "--ssh-host %n"],
+  [["ssm", "shell", "--ssh-host", "x", ID], "unknown option '--ssh-host'", "aws-runas ssm shell --help"],
   // --document / --parameter
   [["ssm", "shell", "--parameter", "k=v", ID], "--parameter needs --document", "--document NAME"],
   [

@@ -253,6 +253,11 @@ describe("argv → input", () => {
     ["ssh tag host", ["ssm", "ssh", "u@Name:web"], ssh({ user: "u", target: "Name:web" })],
     ["ssh --ec2ic -P", ["ssm", "ssh", "--ec2ic", "-P", ID], ssh({ ec2ic: true, plugin: true })],
     [
+      "ssh --ec2ic --ssh-host (ssh's %n)",
+      ["ssm", "ssh", "--ec2ic", "--ssh-host", "web.prod", ID],
+      ssh({ ec2ic: true, sshHost: "web.prod" }),
+    ],
+    [
       "ssh with globals before",
       ["-o", "123456", "ssm", "ssh", ID],
       ssh({ global: { ...NO_GLOBALS, mfaCode: "123456" } }),

@@ -161,7 +161,59 @@ describe("ssm ssh --ec2ic against a real sshd", { skip }, () => {
     assert.equal(r.code, 255);
     assert.match(
       r.stderr,
-      /no SSH public key to push with EC2 Instance Connect; tried ssh-agent \(SSH_AUTH_SOCK not set\), ~\/\.ssh\/id_ed25519 \(not found\)/,
+      /no SSH public key to push with EC2 Instance Connect; tried ~\/\.ssh\/config \(no IdentityFile for Host "i-0123456789abcdef0"\), ssh-agent \(SSH_AUTH_SOCK not set\), ~\/\.ssh\/id_ed25519 \(not found\)/,
+    );
+  });
+
+  /** The README's `Host web.prod` block: the ProxyCommand names the target itself (Name:web). */
+  async function aliasHome(t: After, proxyFlags: string) {
+    const keysDir = await tempDir(t, "runas-e2e-keys-");
+    const key = await generateKey(join(keysDir, "web-prod"), "ed25519");
+    const home = await tempDir(t, "runas-e2e-home-");
+    await mkdir(join(home, ".ssh"), { mode: 0o700 });
+    const config = join(home, ".ssh", "config");
+    await writeFile(
+      config,
+      [
+        "Host web.prod",
+        `  ProxyCommand ${process.execPath} ${CLI} ssm ssh ${proxyFlags} plain %r@Name:web:%p`,
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${key.path}`,
+        "  IdentitiesOnly yes",
+        "",
+      ].join("\n"),
+    );
+    const env: NodeJS.ProcessEnv = { ...emulator.env, HOME: home };
+    delete env.SSH_AUTH_SOCK;
+    return { home, config, env, key };
+  }
+  const sshTo = (host: string, config: string, env: NodeJS.ProcessEnv) =>
+    runProcess("ssh", [...NON_INTERACTIVE_SSH_OPTIONS, "-F", config, host, "echo ok"], {
+      env,
+      timeoutMs: 60_000,
+    });
+
+  test("README's Host web.prod block: --ssh-host %n finds the alias's IdentityFile", async (t) => {
+    const { home, config, env, key } = await aliasHome(t, "--ec2ic --ssh-host %n");
+    // A default key that would be pushed instead if the alias were not looked up.
+    const decoy = await generateKey(join(home, ".ssh", "id_ed25519"), "ed25519");
+    const r = await sshTo("web.prod", config, env);
+    okOrExplain(r);
+    assert.equal(r.stdout.toString(), "ok\n");
+    const keys = await authorizedNow();
+    assert.ok(keys.includes(key.publicKey), "web.prod's IdentityFile was pushed");
+    assert.ok(!keys.includes(decoy.publicKey));
+  });
+
+  test("without --ssh-host the error says which Host was searched and names --ssh-host %n", async (t) => {
+    const { config, env } = await aliasHome(t, "--ec2ic");
+    const r = await sshTo("web.prod", config, env);
+    assert.equal(r.code, 255);
+    assert.match(r.stderr, /tried ~\/\.ssh\/config \(no IdentityFile for Host "Name:web"\)/);
+    assert.match(
+      r.stderr,
+      /^hint: if your ssh Host alias is not the target, add --ssh-host %n to the ProxyCommand/m,
     );
   });
 });

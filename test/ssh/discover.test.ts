@@ -158,13 +158,46 @@ describe("discoverPublicKey: order of preference", () => {
   });
 });
 
+describe("discoverPublicKey: the name ssh was given (--ssh-host %n)", () => {
+  const readmeConfig =
+    "Host web.prod\n  ProxyCommand aws-runas ssm ssh --ec2ic p %r@Name:web:%p\n  IdentityFile ~/.ssh/%n-key\n";
+
+  test("Host blocks are matched against the alias, and %n / %h in IdentityFile expand to it", async (t) => {
+    const { home: h, ssh } = await home(t);
+    const key = await generateKey(join(ssh, "web.prod-key"), "ed25519");
+    await generateKey(join(ssh, "id_ed25519"), "ed25519");
+    await writeFile(join(ssh, "config"), readmeConfig);
+    const found = await discover(h, { host: "Name:web", alias: "web.prod" });
+    assert.deepEqual(
+      [found.source, found.origin, found.publicKey],
+      ["identity-file", "~/.ssh/web.prod-key", key.publicLine],
+    );
+  });
+
+  test("without the alias the target's Host blocks are searched, and the message and hint say so", async (t) => {
+    const { home: h, ssh } = await home(t);
+    await writeFile(join(ssh, "config"), readmeConfig);
+    const error = await noKey(discover(h, { host: "Name:web" }));
+    assert.equal(error.tried[0], '~/.ssh/config (no IdentityFile for Host "Name:web")');
+    assert.match(
+      error.hint ?? "",
+      /^if your ssh Host alias is not the target, add --ssh-host %n to the ProxyCommand; or /,
+    );
+    // With the alias given and still nothing, the hint does not suggest it again.
+    const withAlias = await noKey(discover(h, { host: "Name:web", alias: "other.prod" }));
+    assert.equal(withAlias.tried[0], '~/.ssh/config (no IdentityFile for Host "other.prod")');
+    assert.doesNotMatch(withAlias.hint ?? "", /--ssh-host/);
+  });
+});
+
 describe("discoverPublicKey: nothing usable", () => {
   test("the one-line message lists everything tried, in order", async (t) => {
     const { home: h } = await home(t);
     const error = await noKey(discover(h));
     assert.equal(
       error.message,
-      "no SSH public key to push with EC2 Instance Connect; tried ssh-agent (SSH_AUTH_SOCK not set), " +
+      "no SSH public key to push with EC2 Instance Connect; tried ~/.ssh/config (not found), " +
+        "ssh-agent (SSH_AUTH_SOCK not set), " +
         "~/.ssh/id_ed25519 (not found), ~/.ssh/id_ecdsa (not found), ~/.ssh/id_rsa (not found)",
     );
     assert.equal(error.code, "EC2IC_NO_KEY");
@@ -199,7 +232,8 @@ describe("discoverPublicKey: nothing usable", () => {
     await agent.add(agentKey.path);
     await writeFile(join(ssh, "config"), "IdentitiesOnly yes\n");
     const error = await noKey(discover(h, {}, { SSH_AUTH_SOCK: agent.socket }));
-    assert.equal(error.tried[0], "ssh-agent (skipped: IdentitiesOnly yes)");
+    assert.equal(error.tried[0], '~/.ssh/config (no IdentityFile for Host "i-0123456789abcdef0")');
+    assert.equal(error.tried[1], "ssh-agent (skipped: IdentitiesOnly yes)");
   });
 
   test("agent keys EC2 Instance Connect refuses, and an unreachable agent", async (t) => {
@@ -215,10 +249,10 @@ describe("discoverPublicKey: nothing usable", () => {
     const socket = await startFakeAgent(t, (s) => s.write(Buffer.concat([len, body])));
     const error = await noKey(discover(h, {}, { SSH_AUTH_SOCK: socket }));
     assert.equal(
-      error.tried[0],
+      error.tried[1],
       "ssh-agent (ssh-ed25519-cert-v01@openssh.com is a certificate, not a plain key)",
     );
     const gone = await noKey(discover(h, {}, { SSH_AUTH_SOCK: join(h, "no.sock") }));
-    assert.equal(gone.tried[0], `ssh-agent (cannot talk to ssh-agent at ${join(h, "no.sock")} (ENOENT))`);
+    assert.equal(gone.tried[1], `ssh-agent (cannot talk to ssh-agent at ${join(h, "no.sock")} (ENOENT))`);
   });
 });

@@ -1,4 +1,5 @@
 /** `aws-runas ssm ssh` argv → {@link SshInput} (pure). */
+import { UsageError } from "../../errors.js";
 import { parseSshTarget } from "../../target/spec.js";
 import type { Env, SshInput } from "../inputs.js";
 import { type GlobalOptionValues, parseGlobalInput, splitProfileAndTarget } from "./global.js";
@@ -10,6 +11,7 @@ export const SSH_USAGE = "aws-runas ssm ssh [command options] [profile_name] tar
 export interface SshOptionValues extends GlobalOptionValues {
   plugin?: boolean;
   ec2ic?: boolean;
+  sshHost?: string;
 }
 
 /** Builds the ssh input from `[profile_name] [user@]host[:port]`; throws `UsageError` on bad input. */
@@ -24,6 +26,18 @@ export function parseSshInput(opts: SshOptionValues, args: readonly string[], en
     user,
     port,
     ec2ic: opts.ec2ic === true,
+    ...(opts.sshHost === undefined ? {} : { sshHost: parseSshHost(opts.sshHost) }),
     plugin: opts.plugin === true,
   };
+}
+
+/** `--ssh-host`: one word (ssh host names have no spaces); `%n` that ssh did not expand is a mistake. */
+function parseSshHost(value: string): string {
+  if (value.trim() === "" || /\s/.test(value) || value.includes("%")) {
+    throw new UsageError(
+      `invalid --ssh-host ${JSON.stringify(value)}`,
+      "pass the name given to ssh: --ssh-host %n inside a ProxyCommand",
+    );
+  }
+  return value;
 }

@@ -18,8 +18,10 @@ export interface PushPublicKeyOptions {
   readonly instanceId: string;
   /** The login user the key is authorized for (`%r`, default `ec2-user`). */
   readonly osUser: string;
-  /** The host as ssh gave it (`%h`): selects the `Host` blocks of the ssh config. */
+  /** The target host (`%h` or the ProxyCommand's own): selects the `Host` blocks of the ssh config... */
   readonly host: string;
+  /** ...unless ssh's own name for it is given (`--ssh-host %n`), which then selects them. */
+  readonly alias?: string | undefined;
   /** Environment (`HOME`, `SSH_AUTH_SOCK`...) and logger. */
   readonly ctx: Pick<RunContext, "env" | "logger">;
   /** Remote port, for `%p` in IdentityFile paths (default 22). */
@@ -33,6 +35,7 @@ export async function pushPublicKey(options: PushPublicKeyOptions): Promise<Disc
   const { aws, instanceId, osUser, ctx } = options;
   const key = await discoverPublicKey({
     host: options.host,
+    ...(options.alias === undefined ? {} : { alias: options.alias }),
     remoteUser: osUser,
     port: options.port,
     env: ctx.env,

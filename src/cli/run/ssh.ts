@@ -18,7 +18,15 @@ export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> 
     const { instanceId } = await resolveInstance(input.target, aws, ctx);
     if (input.ec2ic) {
       const { pushPublicKey } = await import("./ec2ic.js");
-      await pushPublicKey({ aws, instanceId, osUser: input.user, host: input.target, port: input.port, ctx });
+      await pushPublicKey({
+        aws,
+        instanceId,
+        osUser: input.user,
+        host: input.target,
+        alias: input.sshHost,
+        port: input.port,
+        ctx,
+      });
     }
     const request: StartSessionRequest = {
       target: instanceId,
