@@ -77,6 +77,16 @@ export async function startDetached(options: DetachOptions): Promise<Detached> {
     throw new RunasError("EMULATOR_DETACH", "cannot start the emulator in the background");
   }
   const pid = child.pid;
+  // Interrupted while waiting: the child is in a session of its own, so the terminal's signal
+  // does not reach it; stop it rather than leave an emulator nobody knows the pid of.
+  let interruptedBy: NodeJS.Signals | undefined;
+  const interrupted = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    child.kill("SIGTERM");
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  process.once("SIGHUP", interrupted);
   try {
     const message = await new Promise<ReadyMessage>((resolve, reject) => {
       let text = "";
@@ -105,6 +115,15 @@ export async function startDetached(options: DetachOptions): Promise<Detached> {
       // "close", not "exit": a start error written just before exiting must be read first.
       child.once("close", (code, signal) => {
         settle();
+        if (interruptedBy) {
+          const exitCode = interruptedBy === "SIGINT" ? 130 : interruptedBy === "SIGHUP" ? 129 : 143;
+          reject(
+            new RunasError("EMULATOR_DETACH", `interrupted by ${interruptedBy}; the emulator was stopped`, {
+              exitCode,
+            }),
+          );
+          return;
+        }
         reject(
           new RunasError(
             "EMULATOR_DETACH",
@@ -127,6 +146,10 @@ export async function startDetached(options: DetachOptions): Promise<Detached> {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     pipe.destroy();
     throw error;
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    process.off("SIGHUP", interrupted);
   }
 }
 

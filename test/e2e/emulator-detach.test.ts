@@ -5,13 +5,15 @@
  * directory, no variables. Also `kill $RUNAS_EMULATOR_PID`, `--log`, start errors and a stale pid.
  */
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureBuilt } from "../reliability/helpers.js";
-import { REPO_ROOT } from "./helpers/harness.js";
+import { childPids, ensureBuilt } from "../reliability/helpers.js";
+import { EMULATOR, REPO_ROOT } from "./helpers/harness.js";
 import { runProcess } from "./helpers/sshd.js";
 
 /** Whether a process exists and is not a zombie (a zombie has exited; its parent reaps it). */
@@ -140,6 +142,40 @@ describe("aws-runas-emulator --detach in a real bash", () => {
     } finally {
       busy.close();
     }
+  });
+
+  test("Ctrl-C while --detach waits stops the starting emulator too (it is in a session of its own)", async () => {
+    // A FIFO as the fixture holds the child at start-up until the test decides.
+    const fifo = join(scratch, "slow-fixture.json");
+    execFileSync("mkfifo", [fifo]);
+    const parent = spawn(process.execPath, [EMULATOR, "--detach", "--fixture", fifo], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    parent.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    parent.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = once(parent, "close");
+    let child: number | undefined;
+    for (let i = 0; i < 200 && child === undefined; i++) {
+      child = childPids(parent.pid).find((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(fifo),
+      );
+      if (child === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.ok(child, "the detached emulator was started");
+    parent.kill("SIGINT");
+    const [code] = await exited;
+    assert.equal(code, 130, stderr);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^aws-runas-emulator: interrupted by SIGINT; the emulator was stopped$/m);
+    for (let i = 0; i < 200 && alive(child); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(alive(child), false, "the starting emulator is gone");
   });
 
   test("--stop without RUNAS_EMULATOR_PID is a usage error; a pid that is no emulator is left alone", async () => {
