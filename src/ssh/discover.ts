@@ -114,7 +114,9 @@ export async function discoverPublicKey(options: KeyDiscoveryOptions): Promise<D
   const name = options.alias ?? host;
   const settings = evaluateSshConfig(config, name);
   const aliases =
-    settings.identityFiles.length === 0 && options.alias === undefined ? aliasesForHostName(config, host) : [];
+    settings.identityFiles.length === 0 && options.alias === undefined
+      ? aliasesForHostName(config, host)
+      : [];
   for (const note of settings.notes) logger?.debug(`ssh config: ${note}`);
 
   // 1. IdentityFile entries for the host (or for aliases whose HostName is the host).
