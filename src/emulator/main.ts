@@ -145,7 +145,7 @@ function buildProgram(): Command {
     .option("--pacing <mode>", "agent read pacing: realistic (1 KiB reads, 1 ms pause) or none", "none")
     .option(
       "--fault <spec>",
-      "inject a fault (repeatable): drop-websocket-after=N, duplicate=P, reorder=P, delay=MS, corrupt-digest=N, refuse-resume, target-not-connected=ID",
+      "inject a fault (repeatable): drop-websocket-after=N, duplicate=P, reorder=P (P: percent of the frames to the client), delay=MS, corrupt-digest=N, refuse-resume, target-not-connected=ID",
       collect,
     )
     .option(
