@@ -108,6 +108,13 @@ const records: DnsRecord[] = [
   { name: "noid.emu.internal", type: "TXT", value: "hello world" },
   { name: "stopped.emu.internal", type: "TXT", value: TXT_STOPPED },
   { name: "gone-id.emu.internal", type: "TXT", value: id(0xdead) },
+  // Twenty-odd records: the answer is over 512 bytes, so it only arrives over TCP (after TC).
+  ...Array.from({ length: 24 }, (_, i) => ({
+    name: "big-txt.emu.internal",
+    type: "TXT" as const,
+    value: `v=verification-token-${i}`,
+  })),
+  { name: "big-txt.emu.internal", type: "TXT", value: TXT_TARGET },
 ];
 
 let dnsServer: DnsServer;
@@ -271,6 +278,12 @@ describe("resolveTarget", () => {
       others: [],
     });
     assert.deepEqual(h.ec2.calls.at(-1)!.Filters![0], { Name: "instance-id", Values: [TXT_TARGET] });
+  });
+
+  test("DNS TXT answer over 512 bytes (truncated on UDP) arrives over TCP and resolves", async () => {
+    const resolved = await resolveTarget("big-txt.emu.internal", harness().ctx);
+    assert.equal(resolved.instanceId, TXT_TARGET);
+    assert.equal(resolved.via, `DNS TXT big-txt.emu.internal -> ${TXT_TARGET}`);
   });
 
   test("DNS TXT holding a mi- id needs no EC2 call", async () => {
