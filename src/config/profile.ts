@@ -61,7 +61,7 @@ interface Picked {
 /**
  * Applies the merge order — `[default]` → source_profile's section → the profile's section →
  * environment → flags, later wins — and validates names and values. Pure: the files are
- * already parsed; clamping notes go to `logger.debug`.
+ * already parsed; clamping warnings go to `logger.warn`.
  */
 export function resolveProfile(
   files: ProfileFiles,

@@ -308,7 +308,7 @@ describe("role over 1h", () => {
     const ar = s.sts.calls.at(-1)!;
     assert.equal(ar.op === "AssumeRole" && ar.input.durationSeconds, 12 * 3600);
     assert.ok(
-      s.logLines.some((l) => l.startsWith("debug: role credentials duration 20h0m0s (--role-duration)")),
+      s.logLines.some((l) => l.startsWith("warning: role credentials duration 20h0m0s (--role-duration)")),
     );
   });
 });
