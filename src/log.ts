@@ -25,6 +25,8 @@ export interface Logger {
 }
 
 const REDACTED = "****";
+/** Secrets shorter than this are redacted as whole tokens only. */
+const SHORT_SECRET = 12;
 
 /** Field names whose values are secret wherever they appear as a JSON key or a `key=value` field. */
 const SECRET_KEYS =
@@ -48,7 +50,13 @@ export function createLogger(level: LogLevel, write: (line: string) => void = de
       .replace(SECRET_FIELD, `$1${REDACTED}`)
       .replace(SECRET_HEADER, `$1${REDACTED}`);
     for (const s of secrets) {
-      if (out.includes(s)) out = out.split(s).join(REDACTED);
+      if (!out.includes(s)) continue;
+      // A short secret (an MFA code) is hidden only where it stands alone: "123456" inside an
+      // account id "123456789012" is not the code. Long ones go wherever they appear.
+      out =
+        s.length < SHORT_SECRET
+          ? out.replace(new RegExp(`(?<![0-9A-Za-z])${escapeRegExp(s)}(?![0-9A-Za-z])`, "g"), REDACTED)
+          : out.split(s).join(REDACTED);
     }
     return out;
   };
@@ -68,6 +76,10 @@ export function createLogger(level: LogLevel, write: (line: string) => void = de
     },
     redact,
   };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function defaultWrite(line: string): void {

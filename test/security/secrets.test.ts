@@ -311,9 +311,17 @@ describe("redaction: values, never prose", () => {
     // registered secrets, wherever they are
     [`cannot use ${REGISTERED} here`, "cannot use **** here"],
     [`GetSessionToken: ${REGISTERED}`, "GetSessionToken: ****"],
+    // a short secret (an MFA code) only as a whole token: not inside an account id
+    [
+      "the current code of arn:aws:iam::123456789012:mfa/alice",
+      "the current code of arn:aws:iam::123456789012:mfa/alice",
+    ],
+    ["MFA code 123456 was rejected", "MFA code **** was rejected"],
+    ["TokenCode:123456,", "TokenCode:****,"],
   ];
   const logger = createLogger(0, () => {});
   logger.addSecret(REGISTERED);
+  logger.addSecret("123456");
   for (const [input, expected] of cases) {
     test(JSON.stringify(input), () => {
       assert.equal(logger.redact(input), expected);
