@@ -2,7 +2,7 @@
 // hint line on stderr. Runs the built CLI.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { cleanEnv, ensureCliBuilt, runBuiltCli } from "./helpers.js";
+import { BIN, cleanEnv, ensureCliBuilt, runBuiltCli } from "./helpers.js";
 
 before(() => ensureCliBuilt());
 
@@ -106,5 +106,35 @@ describe("MFA_CODE of the wrong shape is a usage error too", () => {
       result.stderr,
       "aws-runas: invalid MFA_CODE: an MFA code is 6 digits\nhint: give the current code from the MFA device, or unset MFA_CODE to be prompted\n",
     );
+  });
+});
+
+describe("under -v, a failure's stack names our source files (source maps), never minified chunks", () => {
+  const env = cleanEnv({ AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" });
+  for (const [script, what] of [
+    [undefined, "dist/aws-runas.js"],
+    [BIN, "the bin launcher"],
+  ] as const) {
+    test(`-v through ${what}`, async () => {
+      const result = await runBuiltCli(["-v", "ssm", "shell", "nosuch", ID], {
+        env,
+        ...(script ? { script } : {}),
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^aws-runas: profile "nosuch" not found$/m);
+      const frames = result.stderr.split("\n").filter((l) => /^\s+at /.test(l));
+      assert.ok(frames.length >= 3, result.stderr);
+      assert.match(frames[0]!, /\bsrc\/config\/profile\.ts:\d+:\d+\)$/, result.stderr);
+      assert.ok(
+        frames.every((f) => !/dist\/chunks\//.test(f)),
+        `frames in minified chunks:\n${result.stderr}`,
+      );
+    });
+  }
+
+  test("without -v: no stack at all", async () => {
+    const result = await runBuiltCli(["ssm", "shell", "nosuch", ID], { env });
+    assert.equal(result.code, 1);
+    assert.doesNotMatch(result.stderr, /^\s+at /m);
   });
 });
