@@ -18,6 +18,8 @@ export interface RunasErrorOptions {
   hint?: string;
   exitCode?: number;
   cause?: unknown;
+  /** Trying the same thing again later may succeed (see {@link RunasError.retryable}). */
+  retryable?: boolean;
 }
 
 /** Base class: a user-facing message, a stable code, an exit code and an optional hint. */
@@ -25,6 +27,12 @@ export class RunasError extends Error {
   readonly code: string;
   readonly exitCode: number;
   readonly hint: string | undefined;
+  /**
+   * True when the failure says nothing final about the request — the network, throttling, a
+   * server error — so a caller with time to spare (a resume loop) may try again. False for
+   * definite answers. AWS failures get it from `src/aws/errors.ts`, the one place that decides.
+   */
+  readonly retryable: boolean;
 
   constructor(code: string, message: string, options: RunasErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -32,6 +40,7 @@ export class RunasError extends Error {
     this.code = code;
     this.exitCode = options.exitCode ?? ExitCode.runtime;
     this.hint = options.hint;
+    this.retryable = options.retryable ?? false;
   }
 }
 
@@ -70,12 +79,54 @@ export class MuxError extends RunasError {}
 /** Data channel failures (retransmission limit, websocket lost for good, handshake failure...). */
 export class ChannelError extends RunasError {}
 
-/** Failures of an AWS API call, translated at the `src/aws` boundary (keeps the AWS error name). */
+/**
+ * What an AWS failure means, decided by `classifyAwsError` in `src/aws/errors.ts`:
+ * - `network`: no answer (DNS failure, refused or reset connection, timeout) — retryable
+ * - `throttled`: too many requests — retryable
+ * - `server`: a 5xx / internal error — retryable
+ * - `unavailable`: the SSM agent is not connected now — retryable within a caller's window
+ * - `credentials`: expired, unknown or badly signed credentials — final as they are
+ * - `denied`: access denied — final
+ * - `not-found`: unknown instance, session or document — final
+ * - `invalid`: the request was malformed (validation) — final
+ * - `config`: our side cannot make the call (bad endpoint URL, no credentials) — final
+ * - `other`: anything unrecognised — final
+ */
+export type AwsErrorKind =
+  | "network"
+  | "throttled"
+  | "server"
+  | "unavailable"
+  | "credentials"
+  | "denied"
+  | "not-found"
+  | "invalid"
+  | "config"
+  | "other";
+
+const RETRYABLE_AWS_KINDS: ReadonlySet<AwsErrorKind> = new Set([
+  "network",
+  "throttled",
+  "server",
+  "unavailable",
+]);
+
+/**
+ * Failures of an AWS API call, translated at the `src/aws` boundary: keeps the AWS error name
+ * (`awsCode`), and says what it means (`kind`, and from it `retryable`).
+ */
 export class AwsError extends RunasError {
   readonly awsCode: string;
-  constructor(awsCode: string, message: string, options: RunasErrorOptions = {}) {
-    super(`AWS_${awsCode}`, message, options);
+  readonly kind: AwsErrorKind;
+  constructor(
+    awsCode: string,
+    message: string,
+    options: Omit<RunasErrorOptions, "retryable"> & { kind?: AwsErrorKind } = {},
+  ) {
+    const kind = options.kind ?? "other";
+    super(`AWS_${awsCode}`, message, { ...options, retryable: RETRYABLE_AWS_KINDS.has(kind) });
     this.awsCode = awsCode;
+    this.kind = kind;
   }
 }
 

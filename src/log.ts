@@ -25,17 +25,38 @@ export interface Logger {
 }
 
 const REDACTED = "****";
+/** Secrets shorter than this are redacted as whole tokens only. */
+const SHORT_SECRET = 12;
 
-/** Field names whose values are secret wherever they appear in JSON or `key=value` text. */
-const SECRET_FIELD =
-  /("?(?:SecretAccessKey|SessionToken|TokenValue|aws_secret_access_key|aws_session_token|secretAccessKey|sessionToken|TokenCode|Plaintext)"?\s*[:=]\s*"?)([^",\s}]+)/g;
+/** Field names whose values are secret wherever they appear as a JSON key or a `key=value` field. */
+const SECRET_KEYS =
+  "SecretAccessKey|SessionToken|TokenValue|aws_secret_access_key|aws_session_token|secretAccessKey|sessionToken|TokenCode|Plaintext";
+
+/**
+ * Values, never prose: a JSON member (`"SessionToken": "…"`, also inside an escaped JSON
+ * string) or a `key=value` field (query strings, INI lines). The key must stand alone, so
+ * `GetSessionToken: …` in an error message is left as it is.
+ */
+const SECRET_JSON = new RegExp(`((?<![\\w])\\\\?"(?:${SECRET_KEYS})\\\\?"\\s*:\\s*\\\\?")([^"\\\\]+)`, "g");
+const SECRET_FIELD = new RegExp(`((?<![\\w-])(?:${SECRET_KEYS})[ \\t]*=[ \\t]*"?)([^\\s",}&]+)`, "g");
+/** The session token header, in request dumps at the highest verbosity. */
+const SECRET_HEADER = /((?<![\w-])x-amz-security-token\s*[:=]\s*)(\S+)/gi;
 
 export function createLogger(level: LogLevel, write: (line: string) => void = defaultWrite): Logger {
   const secrets = new Set<string>();
   const redact = (text: string): string => {
-    let out = text.replace(SECRET_FIELD, `$1${REDACTED}`);
+    let out = text
+      .replace(SECRET_JSON, `$1${REDACTED}`)
+      .replace(SECRET_FIELD, `$1${REDACTED}`)
+      .replace(SECRET_HEADER, `$1${REDACTED}`);
     for (const s of secrets) {
-      if (out.includes(s)) out = out.split(s).join(REDACTED);
+      if (!out.includes(s)) continue;
+      // A short secret (an MFA code) is hidden only where it stands alone: "123456" inside an
+      // account id "123456789012" is not the code. Long ones go wherever they appear.
+      out =
+        s.length < SHORT_SECRET
+          ? out.replace(new RegExp(`(?<![0-9A-Za-z])${escapeRegExp(s)}(?![0-9A-Za-z])`, "g"), REDACTED)
+          : out.split(s).join(REDACTED);
     }
     return out;
   };
@@ -55,6 +76,10 @@ export function createLogger(level: LogLevel, write: (line: string) => void = de
     },
     redact,
   };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function defaultWrite(line: string): void {

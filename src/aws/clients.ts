@@ -6,7 +6,7 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { Env } from "../config/profile-name.js";
 import type { Logger } from "../log.js";
-import { addCallLogging } from "./call-log.js";
+import { addCallLogging, type RenewCredentials } from "./call-log.js";
 import { endpointFromEnv } from "./endpoint.js";
 import { SERVICES, type ServiceName } from "./services.js";
 
@@ -33,6 +33,11 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number;
   /** Milliseconds to add to the local clock when signing (a skewed or simulated clock). */
   readonly systemClockOffset?: number;
+  /**
+   * Replaces credentials AWS rejected (e.g. cached ones that expired early); the call is then
+   * retried once. With it, a provider in `credentials` is asked on every call.
+   */
+  readonly renewCredentials?: RenewCredentials;
 }
 
 type ClientConfig = {
@@ -43,36 +48,40 @@ type ClientConfig = {
   systemClockOffset?: number;
 };
 
-type Loader<S extends ServiceName> = (config: ClientConfig, logger: Logger) => Promise<AwsClients[S]>;
+type Loader<S extends ServiceName> = (
+  config: ClientConfig,
+  logger: Logger,
+  renew: RenewCredentials | undefined,
+) => Promise<AwsClients[S]>;
 
 /**
  * Each client package is imported only when a command first needs that service, so `--help`
  * and commands that never touch (say) EC2 do not pay for loading it.
  */
 const LOADERS: { readonly [S in ServiceName]: Loader<S> } = {
-  ssm: async (c, logger) => {
+  ssm: async (c, logger, renew) => {
     const client = new (await import("@aws-sdk/client-ssm")).SSMClient(c);
-    addCallLogging(client.middlewareStack, SERVICES.ssm.label, logger);
+    addCallLogging(client.middlewareStack, SERVICES.ssm.label, logger, undefined, renew);
     return client;
   },
-  ec2: async (c, logger) => {
+  ec2: async (c, logger, renew) => {
     const client = new (await import("@aws-sdk/client-ec2")).EC2Client(c);
-    addCallLogging(client.middlewareStack, SERVICES.ec2.label, logger);
+    addCallLogging(client.middlewareStack, SERVICES.ec2.label, logger, undefined, renew);
     return client;
   },
-  sts: async (c, logger) => {
+  sts: async (c, logger, renew) => {
     const client = new (await import("@aws-sdk/client-sts")).STSClient(c);
-    addCallLogging(client.middlewareStack, SERVICES.sts.label, logger);
+    addCallLogging(client.middlewareStack, SERVICES.sts.label, logger, undefined, renew);
     return client;
   },
-  "ec2-instance-connect": async (c, logger) => {
+  "ec2-instance-connect": async (c, logger, renew) => {
     const client = new (await import("@aws-sdk/client-ec2-instance-connect")).EC2InstanceConnectClient(c);
-    addCallLogging(client.middlewareStack, SERVICES["ec2-instance-connect"].label, logger);
+    addCallLogging(client.middlewareStack, SERVICES["ec2-instance-connect"].label, logger, undefined, renew);
     return client;
   },
-  kms: async (c, logger) => {
+  kms: async (c, logger, renew) => {
     const client = new (await import("@aws-sdk/client-kms")).KMSClient(c);
-    addCallLogging(client.middlewareStack, SERVICES.kms.label, logger);
+    addCallLogging(client.middlewareStack, SERVICES.kms.label, logger, undefined, renew);
     return client;
   },
 };
@@ -87,11 +96,25 @@ export async function createClient<S extends ServiceName>(
   options: AwsClientOptions,
 ): Promise<AwsClients[S]> {
   const endpoint = options.endpoint ?? endpointFromEnv(service, options.env ?? process.env);
-  const config: ClientConfig = { region: options.region, credentials: options.credentials };
+  const config: ClientConfig = { region: options.region, credentials: sdkCredentials(options) };
   if (endpoint !== undefined) config.endpoint = endpoint;
   if (options.maxAttempts !== undefined) config.maxAttempts = options.maxAttempts;
   if (options.systemClockOffset !== undefined) config.systemClockOffset = options.systemClockOffset;
 
   if (endpoint !== undefined) options.logger.debug(`aws: ${SERVICES[service].label} endpoint ${endpoint}`);
-  return LOADERS[service](config, options.logger);
+  return LOADERS[service](config, options.logger, options.renewCredentials);
+}
+
+/**
+ * The SDK keeps what a credentials provider returned until its `expiration` by its own clock,
+ * so credentials renewed after AWS rejected them would never be picked up. With a renewer the
+ * provider is marked as memoized already: the SDK asks it on every call, and the provider
+ * (createRefreshingProvider in src/credentials) does its own caching.
+ */
+function sdkCredentials(options: AwsClientOptions): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+  const { credentials } = options;
+  if (typeof credentials !== "function" || options.renewCredentials === undefined) return credentials;
+  return Object.assign((identityProperties?: Record<string, unknown>) => credentials(identityProperties), {
+    memoized: true,
+  });
 }

@@ -2,8 +2,8 @@
  * The AWS boundary: one factory for SDK clients (explicit region, credentials, endpoint
  * overrides, call logging; no globals) and the translation of SDK exceptions into our errors.
  */
-export { operationOf } from "./call-log.js";
+export { operationOf, type RenewCredentials } from "./call-log.js";
 export { type AwsClientOptions, type AwsClients, createClient } from "./clients.js";
 export { endpointFromEnv } from "./endpoint.js";
-export { awsErrorFrom } from "./errors.js";
+export { type AwsErrorKind, awsErrorFrom, classifyAwsError, isRetryable } from "./errors.js";
 export { SERVICES, type ServiceName } from "./services.js";

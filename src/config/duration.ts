@@ -90,8 +90,8 @@ export interface DurationSource {
 }
 
 /**
- * Picks the first given source, parses it and clamps it into `limits` (noting a clamp at
- * debug level, as aws-runas does); no source gives the default.
+ * Picks the first given source, parses it and clamps it into `limits` (warning about a clamp);
+ * no source gives the default.
  */
 export function resolveDuration(
   sources: readonly (DurationSource | undefined)[],
@@ -116,7 +116,10 @@ export function resolveDuration(
   return clampDuration(parsed, limits, logger, source.origin);
 }
 
-/** Clamps seconds into `limits`, with a debug note when the value had to change. */
+/**
+ * Clamps seconds into `limits`, with a warning (one stderr line, at every verbosity) when the
+ * value had to change: the user asked for a lifetime they will not get.
+ */
 export function clampDuration(
   seconds: number,
   limits: DurationLimits,
@@ -125,7 +128,7 @@ export function clampDuration(
 ): number {
   const clamped = Math.min(limits.max, Math.max(limits.min, seconds));
   if (clamped !== seconds) {
-    logger.debug(
+    logger.warn(
       `${limits.label} ${formatDuration(seconds)} (${origin}) is outside ${formatDuration(limits.min)}..${formatDuration(limits.max)}, using ${formatDuration(clamped)}`,
     );
   }

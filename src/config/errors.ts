@@ -3,8 +3,10 @@ import { ExitCode, RunasError } from "../errors.js";
 /** Stable codes for problems with profiles, config files and option values. */
 export type ConfigErrorCode =
   | "CONFIG_UNREADABLE"
+  | "CONFIG_MALFORMED"
   | "CONFIG_UNKNOWN_PROFILE"
   | "CONFIG_UNKNOWN_SOURCE_PROFILE"
+  | "CONFIG_PROFILE_CYCLE"
   | "CONFIG_NO_CREDENTIALS"
   | "CONFIG_BAD_ROLE_ARN"
   | "CONFIG_BAD_DURATION";

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
 import type { Logger } from "../log.js";
 import { ConfigError } from "./errors.js";
+import { findIniProblem } from "./ini-check.js";
 import type { Env } from "./profile-name.js";
 
 /** One profile's keys (lower-case names as written in the files). */
@@ -48,7 +49,8 @@ export function configPaths(env: Env, home = homeDirFrom(env), cwd = process.cwd
  * Reads and parses both files with the SDK's own INI loader (so `[profile name]` in the config
  * file and `[name]` in the credentials file mean what they mean to the AWS CLI). A missing file
  * counts as empty; a file that exists but cannot be read is an error, because the SDK loader
- * would silently ignore it and the user would get a confusing "unknown profile".
+ * would silently ignore it and the user would get a confusing "unknown profile". So is a file
+ * with a line the loader would drop (see `ini-check.ts`): the error names the file and line.
  */
 export async function loadProfileFiles(paths: ConfigPaths, logger: Logger): Promise<ProfileFiles> {
   await Promise.all([
@@ -77,8 +79,9 @@ export function profileNames(files: ProfileFiles): string[] {
 }
 
 async function assertReadable(path: string, what: string, envName: string, logger: Logger): Promise<void> {
+  let text: string;
   try {
-    await readFile(path, { flag: "r" });
+    text = await readFile(path, { encoding: "utf8", flag: "r" });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
@@ -88,6 +91,13 @@ async function assertReadable(path: string, what: string, envName: string, logge
     throw new ConfigError("CONFIG_UNREADABLE", `cannot read the ${what} file ${path} (${code ?? "error"})`, {
       hint: `check the file's permissions, or point ${envName} at another file`,
       cause: error,
+    });
+  }
+  // The SDK loader skips lines it cannot parse; a profile or setting would vanish silently.
+  const problem = findIniProblem(text);
+  if (problem) {
+    throw new ConfigError("CONFIG_MALFORMED", `${path}:${problem.line}: ${problem.message}`, {
+      hint: `fix that line of the ${what} file: settings are "key = value" lines under a [profile name] header`,
     });
   }
 }

@@ -61,7 +61,7 @@ interface Picked {
 /**
  * Applies the merge order — `[default]` → source_profile's section → the profile's section →
  * environment → flags, later wins — and validates names and values. Pure: the files are
- * already parsed; clamping notes go to `logger.debug`.
+ * already parsed; clamping warnings go to `logger.warn`.
  */
 export function resolveProfile(
   files: ProfileFiles,
@@ -108,6 +108,7 @@ export function resolveProfile(
         );
       }
       sourceProfile = source;
+      checkSourceChain(files, name, lookup);
     }
   }
   const sourceSection = sourceProfile === undefined ? undefined : lookup(sourceProfile);
@@ -168,6 +169,60 @@ export function resolveProfile(
     roleDuration,
     files,
   };
+}
+
+/**
+ * Follows `source_profile` from `name` the way the AWS CLI does and refuses a chain that can
+ * never end in credentials: a loop (`a → b → c → b`), a missing profile along the way, or a
+ * profile naming itself without keys of its own. A profile naming itself with static keys is
+ * the CLI's way of saying "assume the role with these keys", and ends the chain.
+ */
+function checkSourceChain(
+  files: ProfileFiles,
+  name: string,
+  lookup: (name: string) => Section | undefined,
+): void {
+  const chain = [name];
+  let current = name;
+  for (;;) {
+    const section = lookup(current);
+    const next = section?.["source_profile"];
+    // A profile without a role (or with credential_source) provides credentials itself.
+    if (!section?.["role_arn"] || !next) return;
+    if (next === current) {
+      if (hasStaticKeys(section)) return;
+      throw new ConfigError(
+        "CONFIG_PROFILE_CYCLE",
+        `profile "${current}" names itself as source_profile but has no keys of its own`,
+        {
+          hint: `give profile "${current}" aws_access_key_id and aws_secret_access_key, or point source_profile at a profile that has credentials`,
+        },
+      );
+    }
+    if (chain.includes(next)) {
+      throw new ConfigError(
+        "CONFIG_PROFILE_CYCLE",
+        `profile "${name}": source_profile loops: ${[...chain, next].join(" -> ")}`,
+        {
+          hint: "end the chain at a profile with its own credentials (access keys, sso_session or credential_process)",
+        },
+      );
+    }
+    if (!lookup(next)) {
+      throw new ConfigError(
+        "CONFIG_UNKNOWN_SOURCE_PROFILE",
+        `profile "${current}" has source_profile "${next}", which is not in the config or credentials file`,
+        { hint: knownProfilesHint(files) },
+      );
+    }
+    chain.push(next);
+    current = next;
+  }
+}
+
+/** Both halves of an access key in a section. Pure. */
+export function hasStaticKeys(section: Section): boolean {
+  return Boolean(section["aws_access_key_id"] && section["aws_secret_access_key"]);
 }
 
 function firstSet(...values: (string | undefined)[]): string | undefined {

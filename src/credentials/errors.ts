@@ -4,6 +4,7 @@ import { RunasError } from "../errors.js";
 export type CredentialsErrorCode =
   | "CREDENTIALS_MFA_CODE_REQUIRED"
   | "CREDENTIALS_MFA_CODE_EMPTY"
+  | "CREDENTIALS_MFA_CODE_INVALID"
   | "CREDENTIALS_NO_CREDENTIALS"
   | "CREDENTIALS_BAD_RESPONSE";
 

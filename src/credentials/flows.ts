@@ -41,11 +41,27 @@ export async function runPlan(
   ctx: FlowContext,
   options: { readonly refresh?: boolean } = {},
 ): Promise<AwsCredentialIdentity> {
+  return (await runPlanWithOrigin(plan, ctx, options)).credentials;
+}
+
+/** What {@link runPlanWithOrigin} obtained, and whether it came from an aws-runas cache file. */
+export interface PlanResult {
+  readonly credentials: AwsCredentialIdentity;
+  /** Read from `.aws_session_token_*` / `.aws_assume_role_*` rather than fetched from STS now. */
+  readonly fromCache: boolean;
+}
+
+/** {@link runPlan}, also saying whether the credentials came from the cache. */
+export async function runPlanWithOrigin(
+  plan: CredentialPlan,
+  ctx: FlowContext,
+  options: { readonly refresh?: boolean } = {},
+): Promise<PlanResult> {
   switch (plan.kind) {
     case "base":
-      return baseCredentials(plan.base, ctx);
+      return { credentials: await baseCredentials(plan.base, ctx), fromCache: false };
     case "session-token":
-      return sessionToken(plan.base, ctx, options.refresh ?? false);
+      return sessionTokenWithOrigin(plan.base, ctx, options.refresh ?? false);
     case "assume-role":
       return assumeRole(plan, ctx, options.refresh ?? false);
   }
@@ -83,14 +99,6 @@ async function baseCredentials(base: BaseCredentials, ctx: FlowContext): Promise
 }
 
 /** GetSessionToken with the long-term keys (and MFA), through `.aws_session_token_<profile>`. */
-async function sessionToken(
-  base: LongTermBase,
-  ctx: FlowContext,
-  refresh: boolean,
-): Promise<CachedCredentials> {
-  return (await sessionTokenWithOrigin(base, ctx, refresh)).credentials;
-}
-
 async function sessionTokenWithOrigin(
   base: LongTermBase,
   ctx: FlowContext,
@@ -103,11 +111,15 @@ async function sessionTokenWithOrigin(
     ctx.logger.debug(
       `credentials: GetSessionToken for profile "${base.profile}" (${formatDuration(sessionTokenDuration)}${mfaSerial ? ", MFA" : ""})`,
     );
-    return ctx.sts(base.keys, region).getSessionToken({
-      durationSeconds: sessionTokenDuration,
-      serialNumber: mfaSerial,
+    return withMfaHint(
+      ctx.sts(base.keys, region).getSessionToken({
+        durationSeconds: sessionTokenDuration,
+        serialNumber: mfaSerial,
+        tokenCode,
+      }),
+      mfaSerial,
       tokenCode,
-    });
+    );
   });
 }
 
@@ -115,8 +127,8 @@ async function assumeRole(
   plan: Extract<CredentialPlan, { kind: "assume-role" }>,
   ctx: FlowContext,
   refresh: boolean,
-): Promise<CachedCredentials> {
-  const result = await cached(ctx, "assume_role", plan.roleCacheName, refresh, async () => {
+): Promise<CacheResult> {
+  return cached(ctx, "assume_role", plan.roleCacheName, refresh, async () => {
     if (!(plan.base.kind === "long-term" && plan.viaSessionToken)) {
       return assumeRoleWith(plan, ctx, await baseCredentials(plan.base, ctx));
     }
@@ -124,16 +136,19 @@ async function assumeRole(
     try {
       return await assumeRoleWith(plan, ctx, session.credentials);
     } catch (error) {
-      // The session-token cache is shared by every profile with this source profile, and may
-      // come from one without MFA; a role that needs MFA then refuses it. Get a fresh one, once.
-      const retry = session.fromCache && ctx.profile.mfaSerial !== undefined && isAccessDenied(error);
+      // A cached session token AWS no longer takes (it expired by AWS's clock, or was revoked)
+      // is replaced rather than reported: -r on the role profile would not drop it.
+      // The session-token cache is also shared by every profile with this source profile, and
+      // may come from one without MFA; a role that needs MFA then refuses it. Get a fresh one, once.
+      const retry =
+        session.fromCache &&
+        (isRejectedCredentials(error) || (ctx.profile.mfaSerial !== undefined && isAccessDenied(error)));
       if (!retry) throw error;
-      ctx.logger.debug("credentials: AssumeRole refused the cached session token; getting one with MFA");
+      ctx.logger.debug("credentials: AssumeRole refused the cached session token; getting a new one");
       const fresh = await sessionTokenWithOrigin(plan.base, ctx, true);
       return assumeRoleWith(plan, ctx, fresh.credentials);
     }
   });
-  return result.credentials;
 }
 
 /** One AssumeRole signed with `signing`, choosing the session name first. */
@@ -165,21 +180,48 @@ async function assumeRoleWith(
   ctx.logger.debug(
     `credentials: AssumeRole ${plan.roleArn.arn} as "${sessionName}" (${formatDuration(roleDuration)}${serialNumber ? ", MFA" : ""}${externalId ? ", external id" : ""})`,
   );
-  return sts.assumeRole({
-    roleArn: plan.roleArn.arn,
-    roleSessionName: sessionName,
-    durationSeconds: roleDuration,
-    externalId,
+  return withMfaHint(
+    sts.assumeRole({
+      roleArn: plan.roleArn.arn,
+      roleSessionName: sessionName,
+      durationSeconds: roleDuration,
+      externalId,
+      serialNumber,
+      tokenCode,
+    }),
     serialNumber,
     tokenCode,
-  });
+  );
 }
 
 function isAccessDenied(error: unknown): boolean {
-  return (
-    error instanceof AwsError &&
-    (error.awsCode === "AccessDenied" || error.awsCode === "AccessDeniedException")
-  );
+  return error instanceof AwsError && error.kind === "denied";
+}
+
+/** AWS refused the credentials themselves (expired, unknown token), as classified at the boundary. */
+function isRejectedCredentials(error: unknown): boolean {
+  return error instanceof AwsError && error.kind === "credentials";
+}
+
+/**
+ * A call that carried an MFA code and was denied: the code is the likeliest culprit (mistyped,
+ * already used, or from another device), so say so.
+ */
+async function withMfaHint<T>(
+  call: Promise<T>,
+  mfaSerial: string | undefined,
+  tokenCode: string | undefined,
+): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (tokenCode === undefined || !(error instanceof AwsError) || error.kind !== "denied") throw error;
+    throw new AwsError(error.awsCode, error.message, {
+      kind: error.kind,
+      hint: `check the MFA code: it must be the current code of ${mfaSerial}, and each code works only once (-o, MFA_CODE or the prompt)`,
+      cause: error,
+    });
+  }
 }
 
 interface CacheResult {

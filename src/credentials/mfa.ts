@@ -54,6 +54,12 @@ export function createMfaCodeSource(
       });
     }
     logger.addSecret(code);
+    // STS takes six digits only; checking here keeps a typo from costing an AWS call.
+    if (!/^\d{6}$/.test(code)) {
+      throw new CredentialsError("CREDENTIALS_MFA_CODE_INVALID", "the MFA code entered is not 6 digits", {
+        hint: "enter the current 6-digit code from your MFA device",
+      });
+    }
     return code;
   };
 }

@@ -81,8 +81,13 @@ export function credentialsOfSection(
   if (section["sso_session"] || section["sso_start_url"])
     return { kind: "sdk", spec: { kind: "sso", profile } };
   if (section["credential_process"]) return { kind: "sdk", spec: { kind: "process", profile } };
-  const accessKeyId = section["aws_access_key_id"];
-  const secretAccessKey = section["aws_secret_access_key"];
+  return keysOfSection(profile, section);
+}
+
+/** The access keys written in a section, whatever else it holds. Pure. */
+function keysOfSection(profile: string, section: Section | undefined): BaseCredentials | undefined {
+  const accessKeyId = section?.["aws_access_key_id"];
+  const secretAccessKey = section?.["aws_secret_access_key"];
   if (!accessKeyId || !secretAccessKey) return undefined;
   const sessionToken = section["aws_session_token"];
   if (sessionToken) {
@@ -112,7 +117,11 @@ export function planCredentials(profile: ResolvedProfile, env: Env): CredentialP
   if (profile.roleArn) {
     let base: BaseCredentials;
     if (profile.sourceProfile !== undefined) {
-      const fromSource = credentialsOfSection(profile.sourceProfile, profile.sourceSection);
+      // source_profile naming the profile itself: its own keys assume the role (AWS CLI rule).
+      const fromSource =
+        profile.sourceProfile === name
+          ? keysOfSection(name, section)
+          : credentialsOfSection(profile.sourceProfile, profile.sourceSection);
       if (!fromSource) throw noCredentials(profile.sourceProfile, ` (source_profile of "${name}")`);
       base = fromSource;
     } else {

@@ -1,6 +1,15 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { isFresh } from "./cache.js";
 
+/** A provider that can also be told to replace its credentials at once. */
+export interface RefreshingProvider extends AwsCredentialIdentityProvider {
+  /**
+   * Loads new credentials now (`load({ refresh: true })`) even if the current ones look fresh —
+   * for when AWS rejected them — and hands those out from then on.
+   */
+  renew(): Promise<AwsCredentialIdentity>;
+}
+
 /**
  * A provider that hands out the current credentials while they are fresh and re-runs `load`
  * (which reuses the file caches) when they are about to expire — so a session that outlives
@@ -8,15 +17,14 @@ import { isFresh } from "./cache.js";
  * remembered, so the next call tries again.
  */
 export function createRefreshingProvider(
-  load: () => Promise<AwsCredentialIdentity>,
+  load: (options: { readonly refresh: boolean }) => Promise<AwsCredentialIdentity>,
   now: () => number,
   initial?: AwsCredentialIdentity,
-): AwsCredentialIdentityProvider {
+): RefreshingProvider {
   let current = initial;
   let pending: Promise<AwsCredentialIdentity> | undefined;
-  return async () => {
-    if (current && isFresh(current, now())) return current;
-    pending ??= load().then(
+  const reload = (refresh: boolean): Promise<AwsCredentialIdentity> => {
+    pending ??= load({ refresh }).then(
       (credentials) => {
         current = credentials;
         pending = undefined;
@@ -29,4 +37,9 @@ export function createRefreshingProvider(
     );
     return pending;
   };
+  const provider = async () => {
+    if (current && isFresh(current, now())) return current;
+    return reload(false);
+  };
+  return Object.assign(provider, { renew: () => reload(true) });
 }

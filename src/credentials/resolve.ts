@@ -2,8 +2,9 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smit
 import { loadProfile } from "../config/index.js";
 import type { ResolvedProfile } from "../config/profile.js";
 import type { Env } from "../config/profile-name.js";
+import type { AwsError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { type FlowContext, runPlan } from "./flows.js";
+import { type FlowContext, runPlanWithOrigin } from "./flows.js";
 import { createMfaCodeSource, type Prompt } from "./mfa.js";
 import { type CredentialPlan, planCredentials } from "./plan.js";
 import { createRefreshingProvider } from "./provider.js";
@@ -69,6 +70,12 @@ export interface ResolvedCredentials {
   readonly credentials: AwsCredentialIdentity;
   /** Hands out fresh credentials for the whole session, re-running the flow when they expire. */
   readonly provider: AwsCredentialIdentityProvider;
+  /**
+   * For `renewCredentials` of the SDK client factory: when AWS rejects cached credentials,
+   * drops the cache file, gets new ones into `provider` and resolves true (false when the
+   * credentials did not come from a cache, so renewing cannot help).
+   */
+  readonly renew: (rejected: AwsError) => Promise<boolean>;
 }
 
 /**
@@ -112,14 +119,29 @@ export async function resolveCredentials(
     osUser: deps.osUser ?? (() => osUserName(request.env)),
   };
 
-  const credentials = await runPlan(plan, ctx, { refresh: flags.refresh ?? false });
-  const provider = createRefreshingProvider(() => runPlan(plan, ctx), now, credentials);
+  let lastFromCache = false;
+  const load = async (refresh: boolean) => {
+    const result = await runPlanWithOrigin(plan, ctx, { refresh });
+    lastFromCache = result.fromCache;
+    return result.credentials;
+  };
+  const credentials = await load(flags.refresh ?? false);
+  const provider = createRefreshingProvider(({ refresh }) => load(refresh), now, credentials);
+  // Cached credentials can be dead before their recorded expiry (AWS's clock, a revoked
+  // session): when AWS rejects them, drop that cache file and get new ones, so the user never
+  // has to. Credentials just obtained from STS are not renewed again: that would not help.
+  const renew = async (rejected: AwsError): Promise<boolean> => {
+    if (!lastFromCache) return false;
+    logger.debug(`credentials: AWS rejected the cached credentials (${rejected.awsCode}); getting new ones`);
+    await provider.renew();
+    return true;
+  };
 
   const writeErr = deps.writeErr ?? ((text: string) => process.stderr.write(`${text}\n`));
   if (flags.expiration) writeErr(formatExpiration(credentials.expiration, now()));
   if (flags.whoami) writeErr(formatIdentity(await sts(provider, profile.region).getCallerIdentity()));
 
-  return { profile, region: profile.region, plan, credentials, provider };
+  return { profile, region: profile.region, plan, credentials, provider, renew };
 }
 
 /** A short name for debug output. */

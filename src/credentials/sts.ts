@@ -3,7 +3,6 @@
  * with an in-memory fake and run for real through the SDK client factory.
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { awsErrorFrom } from "../aws/errors.js";
 import type { Env } from "../config/profile-name.js";
 import type { Logger } from "../log.js";
 import type { CachedCredentials } from "./cache.js";
@@ -72,10 +71,9 @@ export function sdkStsFactory(options: SdkStsOptions): StsFactory {
         ...(options.env === undefined ? {} : { env: options.env }),
         ...(options.systemClockOffset === undefined ? {} : { systemClockOffset: options.systemClockOffset }),
       });
+      // Failures arrive classified (AwsError) from the client factory's boundary.
       try {
         return await run(sdk, client);
-      } catch (error) {
-        throw awsErrorFrom(error);
       } finally {
         client.destroy();
       }

@@ -17,7 +17,7 @@ import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node
 import { Duplex } from "node:stream";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import WebSocket from "ws";
-import { ChannelError, type ProtocolError, RunasError } from "../errors.js";
+import { AwsError, ChannelError, type ProtocolError, RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
 import {
@@ -506,7 +506,11 @@ export class DataChannel extends Duplex {
         try {
           const result = await this.#opts.resume!();
           if (!result.tokenValue) {
-            this.destroy(new ChannelError("CHANNEL_TIMED_OUT", `Session: ${this.sessionId} timed out.`));
+            this.destroy(
+              new ChannelError("CHANNEL_TIMED_OUT", `Session: ${this.sessionId} timed out.`, {
+                hint: "the service ended the session while the connection was down; start a new session",
+              }),
+            );
             return;
           }
           this.#token = result.tokenValue;
@@ -517,8 +521,8 @@ export class DataChannel extends Duplex {
           return;
         } catch (error) {
           lastError = error as Error;
-          if (error instanceof RunasError && error.code.startsWith("AWS_") && !isRetryableAws(error.code))
-            break;
+          // src/aws/errors.ts decides: a definite answer (an unknown session, access denied) ends it.
+          if (error instanceof AwsError && !error.retryable) break;
           this.emit("reconnecting", error);
           this.#logger.debug(`resume attempt ${attempt} failed: ${lastError.message}`);
           await new Promise<void>((resolve) => this.#clock.after(delay, resolve));
@@ -550,10 +554,6 @@ function skipMasking(url: string): boolean {
 
 function zeroMask(mask: Buffer): void {
   mask.fill(0);
-}
-
-function isRetryableAws(code: string): boolean {
-  return /Throttl|InternalServer|ServiceUnavailable|RequestTimeout/.test(code);
 }
 
 function decodeHandshakeCompleteSafe(payload: Buffer): { CustomerMessage: string } {

@@ -10,7 +10,7 @@ export class TargetNotFoundError extends RunasError {
   constructor(target: string, notes: readonly string[]) {
     const tried = notes.length > 0 ? ` (${notes.join("; ")})` : "";
     super("TARGET_NOT_FOUND", `no instance matches ${JSON.stringify(target)}${tried}`, {
-      hint: "check the target, the region (--region or AWS_REGION) and that the instance is running",
+      hint: "check the target, the region (AWS_REGION or region in the profile) and that the instance is running",
     });
     this.target = target;
     this.notes = notes;

@@ -35,6 +35,69 @@ after(async () => {
   await other.close();
 });
 
+describe("createClient: the AWS boundary", () => {
+  test("rejected credentials are renewed once through renewCredentials, then the call is retried", async () => {
+    const renewals: string[] = [];
+    let current = { accessKeyId: "AKIABAD", secretAccessKey: "x" };
+    const sts = await createClient("sts", {
+      region: "us-east-1",
+      credentials: async () => current,
+      logger: silentLogger,
+      env: { AWS_ENDPOINT_URL: server.url },
+      maxAttempts: 1,
+      renewCredentials: async (rejected) => {
+        renewals.push(rejected.awsCode);
+        current = { ...creds };
+        return true;
+      },
+    });
+    const out = await sts.send(new GetCallerIdentityCommand({}));
+    assert.equal(out.Arn, "arn:aws:iam::123456789012:user/alice");
+    assert.deepEqual(renewals, ["InvalidClientTokenId"]);
+
+    // When renewing cannot help, the classified error reaches the caller after one try.
+    current = { accessKeyId: "AKIABAD", secretAccessKey: "x" };
+    let asked = 0;
+    const stuck = await createClient("sts", {
+      region: "us-east-1",
+      credentials: async () => current,
+      logger: silentLogger,
+      env: { AWS_ENDPOINT_URL: server.url },
+      maxAttempts: 1,
+      renewCredentials: async () => {
+        asked++;
+        return false;
+      },
+    });
+    await assert.rejects(
+      stuck.send(new GetCallerIdentityCommand({})),
+      (e: unknown) => e instanceof AwsError && e.kind === "credentials",
+    );
+    assert.equal(asked, 1);
+    sts.destroy();
+    stuck.destroy();
+  });
+
+  test("a refused connection is a retryable networking AwsError", async () => {
+    const sts = await createClient("sts", {
+      region: "us-east-1",
+      credentials: creds,
+      logger: silentLogger,
+      env: { AWS_ENDPOINT_URL: "http://127.0.0.1:1" },
+      maxAttempts: 1,
+    });
+    const error = await sts.send(new GetCallerIdentityCommand({})).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    sts.destroy();
+    assert.ok(error instanceof AwsError, String(error));
+    assert.equal(error.kind, "network");
+    assert.equal(error.retryable, true);
+    assert.equal(error.message, "STS GetCallerIdentity: cannot reach the AWS endpoint (ECONNREFUSED)");
+  });
+});
+
 describe("createClient", () => {
   test("AWS_ENDPOINT_URL_STS from the injected env is used, and calls are signed with our credentials", async () => {
     const sts = await createClient("sts", {
@@ -148,8 +211,12 @@ describe("createClient", () => {
       lines.some((l) => /STS GetCallerIdentity -> 403 InvalidClientTokenId/.test(l)),
       lines.join("\n"),
     );
+    // The client itself throws our classified error: callers never see the SDK's exception.
+    assert.ok(error instanceof AwsError, String(error));
+    assert.equal(error.kind, "credentials");
+    assert.equal(error.retryable, false);
     const translated = awsErrorFrom(error);
-    assert.ok(translated instanceof AwsError);
+    assert.equal(translated, error);
     assert.equal(translated.awsCode, "InvalidClientTokenId");
     assert.equal(translated.message, "STS GetCallerIdentity: the AWS access key id is not valid");
     for (const l of lines) {

@@ -2,8 +2,28 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { endpointFromEnv } from "../../src/aws/endpoint.js";
 import { SERVICES, type ServiceName } from "../../src/aws/services.js";
+import { RunasError } from "../../src/errors.js";
 
 describe("endpointFromEnv", () => {
+  test("a value that is not an http(s) URL is a usage error naming the variable (issue 14 item 11)", () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ AWS_ENDPOINT_URL: "notaurl" }, /^AWS_ENDPOINT_URL "notaurl" is not an http\(s\) URL$/],
+      [{ AWS_ENDPOINT_URL_SSM: "ftp://x" }, /^AWS_ENDPOINT_URL_SSM "ftp:\/\/x" is not/],
+      [{ AWS_ENDPOINT_URL: "http://" }, /AWS_ENDPOINT_URL "http:\/\/" is not/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(
+        () => endpointFromEnv("ssm", env),
+        (e: unknown) =>
+          e instanceof RunasError &&
+          e.exitCode === 2 &&
+          message.test(e.message) &&
+          /unset it/.test(e.hint ?? ""),
+      );
+    }
+    assert.equal(endpointFromEnv("ssm", { AWS_ENDPOINT_URL: "https://[::1]:4566" }), "https://[::1]:4566");
+  });
+
   test("service-specific variable beats AWS_ENDPOINT_URL", () => {
     const env = { AWS_ENDPOINT_URL: "http://all", AWS_ENDPOINT_URL_SSM: "http://ssm" };
     assert.equal(endpointFromEnv("ssm", env), "http://ssm");

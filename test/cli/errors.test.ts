@@ -2,7 +2,7 @@
 // hint line on stderr. Runs the built CLI.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { ensureCliBuilt, runBuiltCli } from "./helpers.js";
+import { BIN, cleanEnv, ensureCliBuilt, runBuiltCli } from "./helpers.js";
 
 before(() => ensureCliBuilt());
 
@@ -54,6 +54,13 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   [["ssm", "forward", "-p", "abc", `${ID}:80`], 'invalid --port "abc": not a number', "leave out -p"],
   [["ssm", "forward", "-p", "-1", `${ID}:80`], 'invalid --port "-1": not a number', "leave out -p"],
   [["ssm", "forward", "--port", "65536", `${ID}:80`], "invalid --port 65536: out of range", "1-65535"],
+  // issue 14 item 15: 0 is not "random port"; leaving -p out is
+  [
+    ["ssm", "forward", "-p", "0", `${ID}:80`],
+    "invalid --port 0: out of range",
+    "leave out -p for a random port",
+  ],
+  [["ssm", "forward", "--port", "00", `${ID}:80`], "invalid --port 00: out of range", "1-65535"],
   [
     ["ssm", "forward", `${ID}:80`, "-p"],
     "option '-p, --port <value>' argument missing",
@@ -85,6 +92,11 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   [["ssm", "shell", "--document", "", ID], "empty value for --document", "session document"],
   // global flags
   [["ssm", "shell", "--otp", "", ID], "empty value for --otp", "--otp"],
+  // issue 14 item 12: an MFA code is checked before any call, and never echoed
+  [["-o", "abc", "ssm", "shell", ID], "invalid --otp: an MFA code is 6 digits", "leave out -o"],
+  [["ssm", "shell", "--otp", "12345", ID], "invalid --otp: an MFA code is 6 digits", "MFA device"],
+  [["ssm", "forward", "-o", "1234567", `${ID}:80`], "invalid --otp: an MFA code is 6 digits", "MFA device"],
+  [["ssm", "ssh", "-o", "12a456", ID], "invalid --otp: an MFA code is 6 digits", "MFA device"],
   [["-d", " ", "ssm", "shell", ID], "empty value for --duration", "--duration"],
   [["ssm", "shell", ID, "-M"], "option '-M, --mfa-serial <value>' argument missing", "--help"],
   [["--bogus"], "unknown option '--bogus'", "aws-runas --help"],
@@ -113,4 +125,46 @@ describe("usage errors exit 2 with one message line and a hint", () => {
       else assert.match(second, hint);
     });
   }
+});
+
+describe("MFA_CODE of the wrong shape is a usage error too", () => {
+  test("MFA_CODE=abc", async () => {
+    const result = await runBuiltCli(["ssm", "shell", ID], { env: cleanEnv({ MFA_CODE: "abc" }) });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      "aws-runas: invalid MFA_CODE: an MFA code is 6 digits\nhint: give the current code from the MFA device, or unset MFA_CODE to be prompted\n",
+    );
+  });
+});
+
+describe("under -v, a failure's stack names our source files (source maps), never minified chunks", () => {
+  const env = cleanEnv({ AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" });
+  for (const [script, what] of [
+    [undefined, "dist/aws-runas.js"],
+    [BIN, "the bin launcher"],
+  ] as const) {
+    test(`-v through ${what}`, async () => {
+      const result = await runBuiltCli(["-v", "ssm", "shell", "nosuch", ID], {
+        env,
+        ...(script ? { script } : {}),
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^aws-runas: profile "nosuch" not found$/m);
+      const frames = result.stderr.split("\n").filter((l) => /^\s+at /.test(l));
+      assert.ok(frames.length >= 3, result.stderr);
+      assert.match(frames[0]!, /\bsrc\/config\/profile\.ts:\d+:\d+\)$/, result.stderr);
+      assert.ok(
+        frames.every((f) => !/dist\/chunks\//.test(f)),
+        `frames in minified chunks:\n${result.stderr}`,
+      );
+    });
+  }
+
+  test("without -v: no stack at all", async () => {
+    const result = await runBuiltCli(["ssm", "shell", "nosuch", ID], { env });
+    assert.equal(result.code, 1);
+    assert.doesNotMatch(result.stderr, /^\s+at /m);
+  });
 });

@@ -231,7 +231,6 @@ describe("argv → input", () => {
     ],
     ["--port=N", ["ssm", "forward", "--port=443", `${ID}:8080`], forward({ localPort: 443 })],
     ["-pN", ["ssm", "forward", "-p5432", `${ID}:8080`], forward({ localPort: 5432 })],
-    ["-p 0 means a random port", ["ssm", "forward", "-p", "0", `${ID}:8080`], forward({ localPort: 0 })],
     ["tag target with colon", ["ssm", "forward", "Name:web:8080"], forward({ target: "Name:web" })],
     [
       "--host for remote-host forwarding",

@@ -79,21 +79,27 @@ describe("clampDuration", () => {
     assert.equal(clampDuration(0, ROLE_LIMITS, logger), 900);
   });
 
-  test("notes a clamp at debug level only", () => {
+  test("warns about a clamp at every verbosity (issue 14 item 15), once, and not otherwise", () => {
     const { logger, lines } = recordingLogger();
     clampDuration(13 * 3600, ROLE_LIMITS, logger, "--role-duration");
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^debug: role credentials duration 13h0m0s \(--role-duration\) is outside/);
+    assert.match(
+      lines[0]!,
+      /^warning: role credentials duration 13h0m0s \(--role-duration\) is outside 15m0s\.\.12h0m0s, using 12h0m0s$/,
+    );
     clampDuration(3600, ROLE_LIMITS, logger);
     assert.equal(lines.length, 1);
 
     const quiet: string[] = [];
     clampDuration(
-      13 * 3600,
-      ROLE_LIMITS,
+      600,
+      SESSION_TOKEN_LIMITS,
       createLogger(0, (l) => quiet.push(l)),
+      "--duration",
     );
-    assert.deepEqual(quiet, []);
+    assert.deepEqual(quiet, [
+      "warning: session token duration 10m0s (--duration) is outside 15m0s..36h0m0s, using 15m0s",
+    ]);
   });
 
   test("always lands inside the range", () => {

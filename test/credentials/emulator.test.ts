@@ -225,6 +225,8 @@ describe("against the emulator", () => {
     const w = await workspace(t);
     // Our clock stands still while the emulator's moves on: our cache still trusts the keys.
     const frozen = emu.clock.now();
+    await w.resolve("role", {}, {}, () => frozen);
+    // A later run: the credentials come from the cache files.
     const resolved = await w.resolve("role", {}, {}, () => frozen);
     await advanceEmulatorClock(2 * 3600);
     const sts = await createClient("sts", {
@@ -241,7 +243,28 @@ describe("against the emulator", () => {
     assert.ok(error instanceof AwsError);
     assert.equal(error.awsCode, "ExpiredToken");
     assert.equal(error.message, "STS GetCallerIdentity: the AWS credentials have expired");
-    assert.match(error.hint ?? "", /-r/);
+    assert.equal(error.kind, "credentials");
+    assert.equal(error.retryable, false);
+    assert.match(error.hint ?? "", /system clock/);
+
+    // Issue 14 item 9: with the resolver's renewer, the client drops the dead cached role
+    // credentials, gets new ones and the call succeeds: no -r needed.
+    const renewing = await createClient("sts", {
+      region: resolved.region!,
+      credentials: resolved.provider,
+      renewCredentials: resolved.renew,
+      logger: w.logger,
+      env: w.env,
+    });
+    const before = (await requestLog()).length;
+    const out = await renewing.send(new GetCallerIdentityCommand({}));
+    renewing.destroy();
+    assert.match(out.Arn ?? "", /assumed-role\/admin\//);
+    const ops = (await requestLog()).slice(before).map((e) => `${e.operation} ${e.status}`);
+    // The 12 h session token is still good by AWS's clock: only the role is assumed again.
+    assert.ok(!ops.some((op) => op.startsWith("GetSessionToken")), ops.join(", "));
+    assert.ok(ops.includes("AssumeRole 200"), ops.join(", "));
+    assert.equal(ops.at(-1), "GetCallerIdentity 200", ops.join(", "));
   });
 
   test("an unknown access key is InvalidClientTokenId, a wrong secret SignatureDoesNotMatch", async (t) => {

@@ -58,7 +58,9 @@ export function createFakeSts(now: () => number, users: Record<string, string>):
           throw e;
         }
         if (serial !== undefined && fake.mfaCode !== undefined && code !== fake.mfaCode) {
-          throw new AwsError("AccessDenied", "STS: access denied: MultiFactorAuthentication failed");
+          throw new AwsError("AccessDenied", "STS: access denied: MultiFactorAuthentication failed", {
+            kind: "denied",
+          });
         }
       };
       return {
@@ -82,6 +84,7 @@ export function createFakeSts(now: () => number, users: Record<string, string>):
             throw new AwsError(
               "AccessDenied",
               `STS AssumeRole: access denied: not authorized to perform sts:AssumeRole`,
+              { kind: "denied" },
             );
           }
           const roleName = input.roleArn.split("/").at(-1);

@@ -62,4 +62,21 @@ describe("MFA codes", () => {
       (e: unknown) => e instanceof CredentialsError && e.code === "CREDENTIALS_MFA_CODE_EMPTY",
     );
   });
+
+  test("a prompted code that is not 6 digits is refused before any AWS call, without echoing it", async () => {
+    for (const answer of ["abc", "12345", "1234567", "12 456"]) {
+      const source = createMfaCodeSource(
+        undefined,
+        async () => answer,
+        createLogger(0, () => {}),
+      );
+      await assert.rejects(source(SERIAL), (e: unknown) => {
+        assert.ok(e instanceof CredentialsError);
+        assert.equal(e.code, "CREDENTIALS_MFA_CODE_INVALID");
+        assert.ok(!e.message.includes(answer), e.message);
+        assert.match(e.hint ?? "", /6-digit/);
+        return true;
+      });
+    }
+  });
 });

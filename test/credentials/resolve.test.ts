@@ -267,7 +267,7 @@ describe("role, 1h or less", () => {
     // A refusal with a session token fetched just now is final: no second prompt.
     await rm(join(s.dir, ".aws_session_token_plain"));
     s.promptAnswers.push("444444", "555555");
-    s.sts.failNext = { op: "AssumeRole", error: new AwsError("AccessDenied", "no") };
+    s.sts.failNext = { op: "AssumeRole", error: new AwsError("AccessDenied", "no", { kind: "denied" }) };
     await assert.rejects(s.run("admin-mfa", { refresh: true }), AwsError);
     assert.equal(s.prompts.length, 2);
     assert.deepEqual(s.sts.ops().slice(6), ["GetSessionToken", "GetCallerIdentity", "AssumeRole"]);
@@ -308,7 +308,7 @@ describe("role over 1h", () => {
     const ar = s.sts.calls.at(-1)!;
     assert.equal(ar.op === "AssumeRole" && ar.input.durationSeconds, 12 * 3600);
     assert.ok(
-      s.logLines.some((l) => l.startsWith("debug: role credentials duration 20h0m0s (--role-duration)")),
+      s.logLines.some((l) => l.startsWith("warning: role credentials duration 20h0m0s (--role-duration)")),
     );
   });
 });
@@ -329,7 +329,7 @@ describe("session name and external id", () => {
     assert.equal(ar.op === "AssumeRole" && ar.input.roleSessionName, "plainuser");
     s.sts.failNext = {
       op: "GetCallerIdentity",
-      error: new AwsError("AccessDenied", "no GetCallerIdentity for you"),
+      error: new AwsError("AccessDenied", "no GetCallerIdentity for you", { kind: "denied" }),
     };
     await s.run("ext", { refresh: true });
     const ar2 = s.sts.calls.at(-1)!;
@@ -386,7 +386,10 @@ describe("the provider", () => {
     const s = await setup(t);
     const out = await s.run("named");
     s.clock.ms += 2 * 3600 * 1000;
-    s.sts.failNext = { op: "AssumeRole", error: new AwsError("Throttling", "slow down") };
+    s.sts.failNext = {
+      op: "AssumeRole",
+      error: new AwsError("Throttling", "slow down", { kind: "throttled" }),
+    };
     await assert.rejects(out.provider(), AwsError);
     assert.equal((await out.provider()).accessKeyId.startsWith("ASIAROLE"), true);
   });

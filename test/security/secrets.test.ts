@@ -268,3 +268,63 @@ describe("no secret in any output (-vv, every command, every profile kind)", () 
     }
   });
 });
+
+/**
+ * Issue 14 item 8: redaction hides values — JSON members, `key=value` fields, registered
+ * secrets — and never eats prose: `STS GetSessionToken: …` keeps its words.
+ */
+describe("redaction: values, never prose", () => {
+  const REGISTERED = "registeredSecretValue/0123456789";
+  const cases: [string, string][] = [
+    // prose stays exactly as written (the messages users used to get with words eaten)
+    [
+      "aws-runas: STS GetSessionToken: cannot reach the AWS endpoint (ECONNREFUSED)",
+      "aws-runas: STS GetSessionToken: cannot reach the AWS endpoint (ECONNREFUSED)",
+    ],
+    [
+      "aws-runas: STS GetSessionToken: access denied: MultiFactorAuthentication failed with invalid MFA one time pass code.",
+      "aws-runas: STS GetSessionToken: access denied: MultiFactorAuthentication failed with invalid MFA one time pass code.",
+    ],
+    [
+      "aws-runas: STS GetSessionToken: the AWS endpoint URL is not valid",
+      "aws-runas: STS GetSessionToken: the AWS endpoint URL is not valid",
+    ],
+    ["debug: aws: STS GetSessionToken -> 200 in 5 ms", "debug: aws: STS GetSessionToken -> 200 in 5 ms"],
+    ["the SessionToken field is missing", "the SessionToken field is missing"],
+    // JSON members
+    [
+      '{"SessionToken":"FwoGZXIvYXdzE","AccessKeyId":"ASIA1"}',
+      '{"SessionToken":"****","AccessKeyId":"ASIA1"}',
+    ],
+    ['{"SecretAccessKey": "abc/def+ghi"}', '{"SecretAccessKey": "****"}'],
+    ['{"TokenValue":"tv-123456789"}', '{"TokenValue":"****"}'],
+    ['{"Plaintext":"AAECAwQFBgc="}', '{"Plaintext":"****"}'],
+    ['"{\\"SessionToken\\":\\"FwoGZXIvYXdzE\\"}"', '"{\\"SessionToken\\":\\"****\\"}"'],
+    // key=value fields
+    [
+      "Action=GetSessionToken&TokenCode=123456&Version=2011-06-15",
+      "Action=GetSessionToken&TokenCode=****&Version=2011-06-15",
+    ],
+    ["aws_secret_access_key = abcdEFGH/1234", "aws_secret_access_key = ****"],
+    ["aws_session_token=FwoGZXIvYXdzE", "aws_session_token=****"],
+    ["x-amz-security-token: FwoGZXIvYXdzE", "x-amz-security-token: ****"],
+    // registered secrets, wherever they are
+    [`cannot use ${REGISTERED} here`, "cannot use **** here"],
+    [`GetSessionToken: ${REGISTERED}`, "GetSessionToken: ****"],
+    // a short secret (an MFA code) only as a whole token: not inside an account id
+    [
+      "the current code of arn:aws:iam::123456789012:mfa/alice",
+      "the current code of arn:aws:iam::123456789012:mfa/alice",
+    ],
+    ["MFA code 123456 was rejected", "MFA code **** was rejected"],
+    ["TokenCode:123456,", "TokenCode:****,"],
+  ];
+  const logger = createLogger(0, () => {});
+  logger.addSecret(REGISTERED);
+  logger.addSecret("123456");
+  for (const [input, expected] of cases) {
+    test(JSON.stringify(input), () => {
+      assert.equal(logger.redact(input), expected);
+    });
+  }
+});

@@ -36,14 +36,14 @@ export function parseForwardInput(
   };
 }
 
-/** `--port`: a whole number 0..65535 (0 = any free port, like leaving it out). */
+/** `--port`: a whole number 1..65535. 0 is refused: a random port is what leaving -p out gives. */
 export function parseLocalPort(text: string): number {
   const hint = "the local port must be a number 1-65535; leave out -p for a random port";
   if (!/^\d+$/.test(text.trim())) {
     throw new UsageError(`invalid --port ${JSON.stringify(text)}: not a number`, hint);
   }
   const port = Number(text.trim());
-  if (port > MAX_PORT) throw new UsageError(`invalid --port ${text.trim()}: out of range`, hint);
+  if (port < 1 || port > MAX_PORT) throw new UsageError(`invalid --port ${text.trim()}: out of range`, hint);
   return port;
 }
 

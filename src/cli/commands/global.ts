@@ -48,7 +48,7 @@ export function parseGlobalInput(opts: GlobalOptionValues, env: Env): GlobalInpu
   return {
     sessionTokenDuration: flagOrEnv(opts.duration, "--duration", env, "SESSION_TOKEN_DURATION"),
     roleDuration: flagOrEnv(opts.roleDuration, "--role-duration", env, "CREDENTIALS_DURATION"),
-    mfaCode: flagOrEnv(opts.otp, "--otp", env, "MFA_CODE"),
+    mfaCode: checkMfaCode(flagOrEnv(opts.otp, "--otp", env, "MFA_CODE"), opts.otp !== undefined),
     mfaSerial: flagOrEnv(opts.mfaSerial, "--mfa-serial", env, "MFA_SERIAL"),
     externalId: flagOrEnv(opts.externalId, "--external-id", env, "EXTERNAL_ID"),
     refresh: opts.refresh === true,
@@ -56,6 +56,23 @@ export function parseGlobalInput(opts: GlobalOptionValues, env: Env): GlobalInpu
     whoami: opts.whoami === true,
     verbosity: Math.min(opts.verbose ?? 0, MAX_VERBOSITY) as LogLevel,
   };
+}
+
+/**
+ * An MFA code is six digits (what STS accepts): anything else is refused before any AWS call,
+ * without echoing it back.
+ */
+function checkMfaCode(code: string | undefined, fromFlag: boolean): string | undefined {
+  if (code === undefined || isMfaCodeShape(code)) return code?.trim();
+  throw new UsageError(
+    `invalid ${fromFlag ? "--otp" : "MFA_CODE"}: an MFA code is 6 digits`,
+    `give the current code from the MFA device${fromFlag ? ", or leave out -o to be prompted" : ", or unset MFA_CODE to be prompted"}`,
+  );
+}
+
+/** Six digits, blanks around them allowed. Pure. */
+export function isMfaCodeShape(code: string): boolean {
+  return /^\d{6}$/.test(code.trim());
 }
 
 /** A flag's value, else its (non-empty) environment variable. An explicitly empty flag is an error. */

@@ -37,7 +37,7 @@ export interface AwsSession {
 
 export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
-  const { region, credentials } = await resolveCommandCredentials(input, ctx);
+  const { region, credentials, renewCredentials } = await resolveCommandCredentials(input, ctx);
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
   return {
     region,
@@ -46,7 +46,13 @@ export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<
     client<S extends ServiceName>(service: S): Promise<AwsClients[S]> {
       let client = clients.get(service);
       if (!client) {
-        client = createClient(service, { region, credentials, logger: ctx.logger, env: ctx.env });
+        client = createClient(service, {
+          region,
+          credentials,
+          renewCredentials,
+          logger: ctx.logger,
+          env: ctx.env,
+        });
         clients.set(service, client);
       }
       return client as Promise<AwsClients[S]>;

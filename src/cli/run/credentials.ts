@@ -1,5 +1,6 @@
 /** The credentials and region a session command runs with (cli-reference §1–2). */
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import type { RenewCredentials } from "../../aws/index.js";
 import { resolveCredentials } from "../../credentials/index.js";
 import { RunasError } from "../../errors.js";
 import type { RunContext } from "../context.js";
@@ -8,6 +9,8 @@ import type { SsmInput } from "../inputs.js";
 export interface CommandCredentials {
   region: string;
   credentials: AwsCredentialIdentityProvider;
+  /** Replaces cached credentials AWS rejected (for the client factory's `renewCredentials`). */
+  renewCredentials: RenewCredentials;
 }
 
 export async function resolveCommandCredentials(
@@ -38,5 +41,5 @@ export async function resolveCommandCredentials(
       exitCode: 2,
     });
   }
-  return { region: resolved.region, credentials: resolved.provider };
+  return { region: resolved.region, credentials: resolved.provider, renewCredentials: resolved.renew };
 }
