@@ -14,8 +14,8 @@
 import { connect, type Socket } from "node:net";
 import type { Delivery } from "../../datachannel/endpoint.js";
 import { FlagValue } from "../../protocol/index.js";
-import { AgentError } from "./errors.js";
 import { AGENT_CHUNK_SIZE } from "./chunks.js";
+import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
 import { dialErrorMessage, type PortTarget } from "./port-target.js";
