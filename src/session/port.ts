@@ -141,13 +141,14 @@ function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {
   });
   stream.on("error", (error: Error) => {
     logger.debug(`stream: ${error.message}`);
-    socket.destroy();
+    reset(socket);
   });
   socket.on("close", () => stream.destroy());
   // A stream torn down without a FIN (session closing, Ctrl-C) must not leave its local
-  // connection open; after a normal FIN the pipe has already ended the socket gracefully.
+  // connection open, nor end it with a FIN as if it were complete: reset it. After a normal FIN
+  // the pipe has already ended the socket gracefully.
   stream.on("close", () => {
-    if (!socket.writableEnded) socket.destroy();
+    if (!socket.writableEnded) reset(socket);
   });
   socket.resume();
 }

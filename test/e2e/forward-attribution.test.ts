@@ -183,3 +183,25 @@ describe("Invariant 2, basic mode: the old connection's output is still in fligh
     });
   }
 });
+
+describe("Invariant 2: a connection still open when the session ends is reset, not ended as if complete", () => {
+  const s = setup([]);
+  for (const [mode, instance] of [
+    ["basic", INSTANCE.legacy],
+    ["mux", INSTANCE.web],
+  ] as const) {
+    test(`${mode} mode: Ctrl-C with a connection open`, async () => {
+      const f = await startForward(s.emulator.env, ["plain", `${instance}:${s.echo.port}`]);
+      s.forwards.set(`${mode}-ctrl-c`, f);
+      const socket = await connectLocal(f.port);
+      s.sockets.push(socket);
+      const echoed = received(socket, 4096);
+      socket.write(Buffer.alloc(4096, 0x7a));
+      await echoed;
+      const ended = collectUntilClosed(socket);
+      assert.deepEqual(await f.stop("SIGINT"), { code: 0, signal: null }, f.stderr());
+      const end = await ended;
+      assert.ok(end.reset, `the open ${mode} connection was ended with a FIN`);
+    });
+  }
+});
