@@ -176,10 +176,14 @@ export class DataChannel extends Duplex {
     this.endpoint.send(PayloadType.size, encodeTerminalSize({ cols, rows }));
   }
 
-  /** A Flag message (PayloadType 10): DisconnectToPort or TerminateSession. */
-  sendFlag(flag: number): void {
-    if (this.#state === "closed") return;
-    this.endpoint.send(PayloadType.flag, encodeFlag(flag));
+  /**
+   * A Flag message (PayloadType 10): DisconnectToPort or TerminateSession. Returns its sequence
+   * number (the endpoint's "acknowledged" event names it once the agent has handled it), or
+   * undefined when the channel is closed.
+   */
+  sendFlag(flag: number): number | undefined {
+    if (this.#state === "closed") return undefined;
+    return this.endpoint.send(PayloadType.flag, encodeFlag(flag));
   }
 
   /** Sends Flag TerminateSession (port sessions) — once, without waiting for the ack (§6.3). */

@@ -87,7 +87,10 @@ interface Outgoing {
   queued: boolean;
 }
 
-/** Events: "drain" (no longer congested), "error" (ChannelError, at most once), "protocolError" (dropped frame). */
+/**
+ * Events: "drain" (no longer congested), "acknowledged" (seq of a message the peer acked, once),
+ * "error" (ChannelError, at most once), "protocolError" (dropped frame).
+ */
 export class ReliableEndpoint extends EventEmitter {
   readonly role: Role;
   readonly limits: ChannelLimits;
@@ -252,6 +255,7 @@ export class ReliableEndpoint extends EventEmitter {
     if (!entry) return; // duplicate ack, or an ack of a message we gave up on
     this.#outgoing.delete(seq);
     this.#outgoingBytes -= entry.frame.length;
+    this.emit("acknowledged", seq);
     if (this.#backlogInFlight.delete(seq)) this.#pumpBacklog();
     // Karn's rule: a retransmitted message gives no trustworthy RTT sample.
     if (entry.retransmissions === 0) this.#rto.sample(this.#clock.now() - entry.lastSent);

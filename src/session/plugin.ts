@@ -4,8 +4,16 @@
  * called: the caller passes plain values. Unlike the AWS CLI we put the resolved credentials in
  * the plugin's environment, so its own KMS / ResumeSession / TerminateSession calls use the
  * profile's credentials instead of the default chain.
+ *
+ * ```
+ *  preparePlugin: session-manager-plugin --version  (before StartSession: a missing plugin starts nothing)
+ *      > 1.2.497.0 ─► argv[1] = "AWS_SSM_START_SESSION_RESPONSE", the response JSON in that variable
+ *      otherwise   ─► the response JSON as argv[1] (visible in ps): warned
+ *      < 1.2.764.0 (AWS's minimum supported) ─► warned, still run
+ *  runSessionManagerPlugin: the six arguments, inherited stdio, its exit status
+ * ```
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -16,6 +24,121 @@ export const PLUGIN_COMMAND = "session-manager-plugin";
 /** Where to get the plugin; part of the "not found" hint. */
 export const PLUGIN_INSTALL_URL =
   "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html";
+
+/** The variable the response JSON travels in for plugins newer than {@link LAST_PLUGIN_VERSION_WITHOUT_ENV}. */
+export const RESPONSE_ENV = "AWS_SSM_START_SESSION_RESPONSE";
+
+/** The newest plugin that only takes the response as argv[1] (the AWS CLI's rule, ssm-protocol.md §10). */
+export const LAST_PLUGIN_VERSION_WITHOUT_ENV = "1.2.497.0";
+
+/** The oldest plugin version AWS supports. */
+export const MIN_SUPPORTED_PLUGIN_VERSION = "1.2.764.0";
+
+/** How the StartSession response reaches the plugin. */
+export type ResponsePassing = "env" | "argv";
+
+/** A plugin found on PATH that answered `--version`. */
+export interface PreparedPlugin {
+  command: string;
+  /** What `--version` printed, when it looked like a version. */
+  version: string | null;
+  passing: ResponsePassing;
+}
+
+/** Compares dotted numeric versions component by component (missing components count as 0). */
+export function comparePluginVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** The version in `session-manager-plugin --version` output (`1.2.764.0\n`), or null. */
+export function parsePluginVersion(output: string): string | null {
+  return /^\s*v?(\d+(?:\.\d+)+)\s*$/.exec(output)?.[1] ?? null;
+}
+
+/** How to pass the response to a plugin of `version`, and the one warning line it deserves. Pure. */
+export function pluginVersionPlan(
+  command: string,
+  version: string | null,
+): { passing: ResponsePassing; warning?: string } {
+  const upgrade = `upgrade it: ${PLUGIN_INSTALL_URL}`;
+  if (version === null) {
+    return {
+      passing: "env",
+      warning: `could not read the version of ${command}; passing the session to it in ${RESPONSE_ENV}`,
+    };
+  }
+  if (comparePluginVersions(version, LAST_PLUGIN_VERSION_WITHOUT_ENV) <= 0) {
+    return {
+      passing: "argv",
+      warning: `${command} ${version} takes the session token on its command line, where any local user can read it (ps); ${upgrade}`,
+    };
+  }
+  if (comparePluginVersions(version, MIN_SUPPORTED_PLUGIN_VERSION) < 0) {
+    return {
+      passing: "env",
+      warning: `${command} ${version} is older than ${MIN_SUPPORTED_PLUGIN_VERSION}, the oldest version AWS supports; ${upgrade}`,
+    };
+  }
+  return { passing: "env" };
+}
+
+export interface PreparePluginOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  command?: string;
+  logger?: Logger;
+  timeoutMs?: number;
+}
+
+/**
+ * Looks for the plugin and asks its version, as the AWS CLI does before it runs it. Call it before
+ * StartSession: a plugin that is missing or cannot run rejects with one {@link RunasError} line
+ * and hint, and no session has been started for it.
+ */
+export function preparePlugin(options: PreparePluginOptions = {}): Promise<PreparedPlugin> {
+  const command = options.command ?? PLUGIN_COMMAND;
+  const env = definedOnly(options.env ?? process.env);
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      ["--version"],
+      { env, timeout: options.timeoutMs ?? 10_000, maxBuffer: 64 * 1024, encoding: "utf8" },
+      (error, stdout) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (typeof code === "string") {
+            reject(spawnError(command, error as NodeJS.ErrnoException));
+            return;
+          }
+          const how = error.signal ? `was killed by ${error.signal}` : `exited with status ${error.code}`;
+          reject(
+            new RunasError("PLUGIN_FAILED", `${command} --version ${how}`, {
+              hint: `reinstall the Session Manager plugin (${PLUGIN_INSTALL_URL}) or run without --plugin`,
+              cause: error,
+            }),
+          );
+          return;
+        }
+        const version = parsePluginVersion(stdout);
+        const plan = pluginVersionPlan(command, version);
+        options.logger?.debug(`${command} --version: ${version ?? JSON.stringify(stdout.slice(0, 80))}`);
+        if (plan.warning) options.logger?.warn(plan.warning);
+        resolve({ command, version, passing: plan.passing });
+      },
+    );
+  });
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
+  return out;
+}
 
 /** The StartSession request as sent to SSM (the plugin reads `Target`; it must be present). */
 export interface PluginStartSessionRequest {
@@ -57,22 +180,30 @@ export interface PluginSessionOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Executable to run (default {@link PLUGIN_COMMAND} from PATH). */
   command?: string;
+  /** How the response reaches the plugin (from {@link preparePlugin}; default "env"). */
+  passing?: ResponsePassing;
   logger?: Logger;
+}
+
+/** The StartSession response as the plugin reads it. */
+export function responseJson(options: PluginSessionOptions): string {
+  return JSON.stringify({
+    SessionId: options.started.sessionId,
+    TokenValue: options.started.tokenValue,
+    StreamUrl: options.started.streamUrl,
+  });
 }
 
 /**
  * The six arguments of the AWS CLI convention:
- * `<response JSON> <region> StartSession "" <request JSON> <ssm endpoint URL>`. The profile
- * argument stays empty: a profile there would take priority over the credentials we pass.
+ * `<response> <region> StartSession "" <request JSON> <ssm endpoint URL>`, where `<response>` is
+ * the literal {@link RESPONSE_ENV} (the JSON is in that variable) or, for old plugins, the JSON
+ * itself. The profile argument stays empty: a profile there would take priority over the
+ * credentials we pass.
  */
 export function pluginArguments(options: PluginSessionOptions): string[] {
-  const response = {
-    SessionId: options.started.sessionId,
-    TokenValue: options.started.tokenValue,
-    StreamUrl: options.started.streamUrl,
-  };
   return [
-    JSON.stringify(response),
+    (options.passing ?? "env") === "env" ? RESPONSE_ENV : responseJson(options),
     options.region,
     "StartSession",
     "",
@@ -90,6 +221,8 @@ export function pluginEnvironment(
   env: Readonly<Record<string, string | undefined>>,
   credentials: PluginCredentials,
   region: string,
+  /** The response JSON, when it is passed in {@link RESPONSE_ENV}. */
+  response?: string,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -103,6 +236,9 @@ export function pluginEnvironment(
   if (credentials.sessionToken) out["AWS_SESSION_TOKEN"] = credentials.sessionToken;
   out["AWS_REGION"] = region;
   out["AWS_DEFAULT_REGION"] = region;
+  // Only ever the response of this session (a stale one from our own environment must not leak in).
+  delete out[RESPONSE_ENV];
+  if (response !== undefined) out[RESPONSE_ENV] = response;
   return out;
 }
 
@@ -126,15 +262,16 @@ export function runSessionManagerPlugin(options: PluginSessionOptions): Promise<
   logger?.addSecret(options.started.tokenValue);
   logger?.addSecret(options.credentials.secretAccessKey);
   logger?.addSecret(options.credentials.sessionToken);
-  // Never log the arguments: the first one carries the session token.
+  // Never log the arguments or the environment: they carry the session token.
   logger?.debug(`starting ${command} for session ${options.started.sessionId}`);
 
   return new Promise<number>((resolve, reject) => {
     let child: ChildProcess;
     try {
+      const response = (options.passing ?? "env") === "env" ? responseJson(options) : undefined;
       child = spawn(command, pluginArguments(options), {
         stdio: "inherit",
-        env: pluginEnvironment(options.env ?? process.env, options.credentials, options.region),
+        env: pluginEnvironment(options.env ?? process.env, options.credentials, options.region, response),
       });
     } catch (error) {
       reject(

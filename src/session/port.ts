@@ -141,77 +141,246 @@ function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {
   });
   stream.on("error", (error: Error) => {
     logger.debug(`stream: ${error.message}`);
-    socket.destroy();
+    reset(socket);
   });
   socket.on("close", () => stream.destroy());
   // A stream torn down without a FIN (session closing, Ctrl-C) must not leave its local
-  // connection open; after a normal FIN the pipe has already ended the socket gracefully.
+  // connection open, nor end it with a FIN as if it were complete: reset it. After a normal FIN
+  // the pipe has already ended the socket gracefully.
   stream.on("close", () => {
-    if (!socket.writableEnded) socket.destroy();
+    if (!socket.writableEnded) reset(socket);
   });
   socket.resume();
 }
 
-/** One connection at a time over the raw channel (§7.2). */
+const NO_BYTES = Buffer.alloc(0);
+
+/** Who owns the agent's output from a position on: a local connection, or nobody (stale). */
+interface Ownership {
+  /** Position in the agent's output stream (bytes received before) where it starts. */
+  from: number;
+  socket: Socket | null;
+}
+
+/**
+ * Basic mode (§7.2): one local connection at a time over the raw channel. The protocol has no
+ * connection id and no half-close, so which connection an Output belongs to follows from the
+ * agent's order of events (README "ssm forward", basic mode):
+ *
+ * ```
+ *  session start: the agent dials its target ─► output held for the first local connection
+ *  local EOF / error / close ─► its last bytes go out, then DisconnectToPort (seq d)
+ *      output until the ack of d ─► still the ended connection's (written if it is half-closed)
+ *  ack of d (the agent closed its target connection before acking, §5.1, §7.2) ─► the ended
+ *      connection is reset (RST) once its output is written; the next one is served
+ *      output before the next one's first byte went out ─► dropped: no target connection is
+ *      behind it (the agent dials again only on the next Output, §7.2)
+ *      its first byte ─► the agent dials ─► all later output is this connection's
+ * ```
+ * The agent never says whether its target had more to send, so a connection we close is reset,
+ * never ended with a FIN as if it were complete; the same for every one open when the session ends.
+ *
+ * Ownership is decided by position in the output stream, taken when the ack or the first byte
+ * happens: output that arrived earlier but still waits in the channel's read buffer (while a
+ * connection applied back-pressure) keeps the owner it had when it arrived.
+ */
 class BasicForwarder {
   readonly #channel: DataChannel;
   readonly #logger: Logger;
   readonly #announce: () => void;
   readonly #queue: Socket[] = [];
+  /** The connection whose bytes go to the agent now. */
   #active: Socket | null = null;
+  /** Whether the active connection has sent a byte since the agent last closed its target. */
+  #claimed = false;
+  /** An ended connection and the sequence number of its DisconnectToPort, until that is acked. */
+  #draining: { socket: Socket; seq: number | undefined } | null = null;
+  /** Ended connections to reset once their output has been written. */
+  readonly #finishing = new Set<Socket>();
+  /** Ownership changes, oldest first; the first entry owns the next byte read. */
+  readonly #owners: Ownership[] = [];
+  /** Output bytes read from the channel so far. */
+  #read = 0;
+  #dropped = 0;
+  #first = true;
+  /** The socket the channel is paused for (back-pressure), if any. */
+  #heldFor: Socket | null = null;
   #closed = false;
 
   constructor(channel: DataChannel, logger: Logger, announce: () => void) {
     this.#channel = channel;
     this.#logger = logger;
     this.#announce = announce;
-    // Output with no connection to take it is stale (from a closed connection): discard it.
-    channel.on("data", (chunk: Buffer) => {
-      const active = this.#active;
-      if (active && !active.write(chunk)) {
-        channel.pause();
-        active.once("drain", () => channel.resume());
-      }
-    });
+    channel.on("data", (chunk: Buffer) => this.#onOutput(chunk));
+    channel.endpoint.on("acknowledged", (seq: number) => this.#onAcknowledged(seq));
+    // The agent dialled at session start: what its target says first waits for the first connection.
+    channel.pause();
   }
 
   enqueue(socket: Socket): void {
     socket.pause();
+    socket.on("error", (error) => this.#logger.debug(`local connection: ${error.message}`));
     this.#queue.push(socket);
     this.#next();
   }
 
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#active?.destroy();
-    for (const s of this.#queue.splice(0)) s.destroy();
+    const open = [this.#active, this.#draining?.socket, ...this.#finishing, ...this.#queue.splice(0)];
+    this.#active = null;
+    this.#draining = null;
+    this.#finishing.clear();
+    for (const socket of open) if (socket) reset(socket);
+  }
+
+  /** Bytes received from the agent so far: read, or still in the channel's read buffer. */
+  #position(): number {
+    return this.#read + this.#channel.readableLength;
+  }
+
+  #own(socket: Socket | null): void {
+    this.#owners.push({ from: this.#position(), socket });
+    this.#advance();
+  }
+
+  /** Retires owners whose bytes have all been read. */
+  #advance(): void {
+    while (this.#owners.length > 1 && this.#owners[1]!.from <= this.#read) {
+      const gone = this.#owners.shift()!.socket;
+      if (gone && this.#finishing.has(gone)) this.#resetWhenFlushed(gone);
+    }
+  }
+
+  #onOutput(chunk: Buffer): void {
+    let rest = chunk;
+    while (rest.length > 0) {
+      this.#advance();
+      const next = this.#owners[1];
+      const take = next ? Math.min(rest.length, next.from - this.#read) : rest.length;
+      const piece = take === rest.length ? rest : rest.subarray(0, take);
+      rest = rest.subarray(take);
+      this.#read += take;
+      const owner = this.#owners[0]?.socket ?? null;
+      if (owner && writable(owner)) this.#deliver(owner, piece);
+      else this.#dropped += piece.length;
+    }
+    this.#advance();
+  }
+
+  #deliver(socket: Socket, chunk: Buffer): void {
+    // A finishing connection gets no more than what is already buffered: no back-pressure.
+    if (socket.write(chunk) || this.#heldFor || this.#finishing.has(socket)) return;
+    this.#heldFor = socket;
+    this.#channel.pause();
+    const release = () => {
+      socket.off("drain", release);
+      socket.off("close", release);
+      this.#release(socket);
+    };
+    socket.on("drain", release);
+    socket.on("close", release);
+  }
+
+  #release(socket: Socket): void {
+    if (this.#heldFor !== socket) return;
+    this.#heldFor = null;
+    this.#channel.resume();
   }
 
   #next(): void {
-    if (this.#active || this.#closed) return;
-    const socket = this.#queue.shift();
+    if (this.#active || this.#draining || this.#closed) return;
+    let socket = this.#queue.shift();
+    while (socket?.destroyed) socket = this.#queue.shift();
     if (!socket) return;
     this.#active = socket;
     this.#announce();
+    if (this.#first) {
+      // Only the first connection finds a target connection already dialled for it.
+      this.#first = false;
+      this.#claimed = true;
+      this.#owners.push({ from: 0, socket });
+      this.#channel.resume();
+    } else {
+      this.#claimed = false;
+    }
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
+      if (!this.#claimed) {
+        // The agent dials for this Output: output from here on is this connection's.
+        this.#claimed = true;
+        this.#own(socket);
+      }
       if (!this.#channel.write(chunk)) {
         socket.pause();
         this.#channel.once("drain", () => socket.resume());
       }
     });
-    socket.on("error", (error) => this.#logger.debug(`local connection: ${error.message}`));
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      socket.destroy();
-      this.#active = null;
-      if (!this.#closed) this.#channel.sendFlag(FlagValue.disconnectToPort);
-      this.#next();
-    };
-    socket.on("end", finish);
-    socket.on("close", finish);
+    const ended = () => this.#ended(socket);
+    socket.once("end", ended); // basic mode cannot carry a half-close: the connection is over
+    socket.once("close", ended);
     socket.resume();
+  }
+
+  #ended(socket: Socket): void {
+    if (this.#active !== socket || this.#closed) return;
+    this.#active = null;
+    socket.pause();
+    socket.removeAllListeners("data");
+    const draining: { socket: Socket; seq: number | undefined } = { socket, seq: undefined };
+    this.#draining = draining;
+    // Writes are handled in order: once this empty one is done, every byte of the connection is
+    // with the endpoint, so DisconnectToPort cannot overtake them (they would reach the next
+    // target connection).
+    this.#channel.write(NO_BYTES, (error) => {
+      if (error || this.#closed || this.#draining !== draining) return;
+      draining.seq = this.#channel.sendFlag(FlagValue.disconnectToPort);
+    });
+  }
+
+  #onAcknowledged(seq: number): void {
+    const draining = this.#draining;
+    if (!draining || draining.seq !== seq || this.#closed) return;
+    this.#draining = null;
+    const { socket } = draining;
+    if (this.#dropped > 0) this.#logger.debug(`basic mode: dropped ${this.#dropped} bytes of output`);
+    this.#dropped = 0;
+    // Output from here on has no connection until the next one sends its first byte.
+    this.#release(socket);
+    const owned = this.#owners.some((o) => o.socket === socket);
+    // Reset once the output that arrived before the ack is written (at once if it owned none).
+    this.#finishing.add(socket);
+    if (this.#owners.at(-1)?.socket !== null) this.#own(null);
+    if (!owned) this.#resetWhenFlushed(socket);
+    this.#next();
+  }
+
+  /** Resets a connection once what was written to it has left (a reader that stalls holds only itself). */
+  #resetWhenFlushed(socket: Socket): void {
+    if (!writable(socket) || socket.writableLength === 0) {
+      this.#finishing.delete(socket);
+      reset(socket);
+      return;
+    }
+    const done = () => {
+      this.#finishing.delete(socket);
+      reset(socket);
+    };
+    socket.once("drain", done);
+    socket.once("close", () => this.#finishing.delete(socket));
+  }
+}
+
+function writable(socket: Socket): boolean {
+  return !socket.destroyed && socket.writable;
+}
+
+/** RST: the peer must not take a connection whose remainder may be lost for a complete one. */
+function reset(socket: Socket): void {
+  if (socket.destroyed) return;
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy(); // not a TCP handle
   }
 }

@@ -112,6 +112,7 @@ describe("256 MiB through ssm forward under duplicate/reorder/delay faults and t
       const started = performance.now();
       const socket = connect(forward.port, "127.0.0.1");
       t.after(() => socket.destroy());
+      socket.on("error", () => {}); // still open at Ctrl-C: the forward resets it
       const incoming = hashIncoming(socket);
       let sent = 0;
       const done = new Promise<void>((resolve) => {

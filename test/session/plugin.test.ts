@@ -1,77 +1,39 @@
-// --plugin mode: a stand-in `session-manager-plugin`, written into a temp dir put first on PATH,
-// records its argv and environment and exits the way the test asks.
+// --plugin mode: the stand-in `session-manager-plugin` (test/e2e/helpers/fake-plugin.ts), put first
+// on PATH, records its argv and environment and exits the way the test asks.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { RunasError } from "../../src/errors.js";
+import { createLogger } from "../../src/log.js";
 import {
+  comparePluginVersions,
   PLUGIN_INSTALL_URL,
   type PluginSessionOptions,
+  parsePluginVersion,
   pluginArguments,
   pluginEnvironment,
+  pluginVersionPlan,
+  preparePlugin,
+  RESPONSE_ENV,
   runSessionManagerPlugin,
 } from "../../src/session/plugin.js";
+import { type FakePlugin, installFakePlugin } from "../e2e/helpers/fake-plugin.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-// Behaviour is chosen through FAKE_PLUGIN_* variables, which reach it through the child env.
-const FAKE_PLUGIN = `#!${process.execPath}
-const fs = require("node:fs");
-const env = process.env;
-fs.writeFileSync(env.FAKE_PLUGIN_RECORD, JSON.stringify({ argv: process.argv.slice(2), env }));
-fs.appendFileSync(env.FAKE_PLUGIN_RECORD + ".pids", process.pid + "\\n");
-if (env.FAKE_PLUGIN_SIGNAL_SELF) process.kill(process.pid, env.FAKE_PLUGIN_SIGNAL_SELF);
-else if (env.FAKE_PLUGIN_SIGNAL_PARENT === "SIGTERM") {
-  // Wait (event-driven) for the parent to pass the signal back to us.
-  process.on("SIGTERM", () => process.exit(42));
-  process.kill(process.ppid, "SIGTERM");
-  setInterval(() => {}, 1 << 30);
-} else {
-  if (env.FAKE_PLUGIN_SIGNAL_PARENT) process.kill(process.ppid, env.FAKE_PLUGIN_SIGNAL_PARENT);
-  process.exitCode = Number(env.FAKE_PLUGIN_EXIT ?? "0");
-}
-`;
-
+let plugin: FakePlugin;
 let dir = "";
 let binDir = "";
 let record = "";
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "runas-plugin-"));
-  binDir = join(dir, "bin");
-  record = join(dir, "record.json");
-  // A CommonJS script (no package.json "type" in the temp dir), run through its shebang.
-  writeFileSync(join(dir, "package.json"), "{}");
-  mkdirSync(binDir, { recursive: true });
-  writeFileSync(join(binDir, "session-manager-plugin"), FAKE_PLUGIN);
-  chmodSync(join(binDir, "session-manager-plugin"), 0o755);
+  plugin = installFakePlugin();
+  ({ dir, binDir, record } = plugin);
 });
-after(() => {
-  killLeftoverPlugins();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** If a parent failed to pass SIGTERM on, its stand-in plugin is still waiting: end it. */
-function killLeftoverPlugins(): void {
-  let pids: string[] = [];
-  try {
-    pids = readFileSync(`${record}.pids`, "utf8").split("\n").filter(Boolean);
-  } catch {
-    return;
-  }
-  for (const pid of pids) {
-    try {
-      // Only our stand-in (guards against a recycled pid).
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(binDir)) process.kill(Number(pid), "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
+after(() => plugin.cleanup());
 
 const REQUEST = {
   Target: "i-0123456789abcdef0",
@@ -107,21 +69,53 @@ function options(
 }
 
 function recorded(): { argv: string[]; env: Record<string, string> } {
-  return JSON.parse(readFileSync(record, "utf8"));
+  return plugin.recorded();
 }
 
 describe("plugin arguments and environment (pure)", () => {
-  test("six arguments in the AWS CLI order", () => {
+  test("six arguments in the AWS CLI order; the response travels in AWS_SSM_START_SESSION_RESPONSE", () => {
     const args = pluginArguments(options({}));
     assert.equal(args.length, 6);
+    assert.equal(args[0], RESPONSE_ENV);
+    assert.deepEqual(args.slice(1, 4), ["eu-west-1", "StartSession", ""]);
+    assert.deepEqual(JSON.parse(args[4] ?? ""), REQUEST);
+    assert.equal(args[5], "https://ssm.eu-west-1.amazonaws.com");
+    assert.ok(!args.join(" ").includes(STARTED.tokenValue), "no token in argv");
+  });
+
+  test("old plugins (argv passing) get the response JSON as the first argument", () => {
+    const args = pluginArguments(options({}, { passing: "argv" }));
     assert.deepEqual(JSON.parse(args[0] ?? ""), {
       SessionId: STARTED.sessionId,
       TokenValue: STARTED.tokenValue,
       StreamUrl: STARTED.streamUrl,
     });
-    assert.deepEqual(args.slice(1, 4), ["eu-west-1", "StartSession", ""]);
-    assert.deepEqual(JSON.parse(args[4] ?? ""), REQUEST);
-    assert.equal(args[5], "https://ssm.eu-west-1.amazonaws.com");
+  });
+
+  test("version rules: > 1.2.497.0 reads the variable, < 1.2.764.0 is warned about", () => {
+    assert.equal(parsePluginVersion("1.2.764.0\n"), "1.2.764.0");
+    assert.equal(parsePluginVersion("  1.2.30.0  "), "1.2.30.0");
+    assert.equal(parsePluginVersion("The Session Manager plugin was installed successfully"), null);
+    assert.equal(comparePluginVersions("1.2.497.0", "1.2.497"), 0);
+    assert.equal(comparePluginVersions("1.2.1000.0", "1.2.764.0"), 1);
+    assert.equal(comparePluginVersions("1.10.0.0", "1.9.9.9"), 1);
+    const cases: Array<[string | null, string, RegExp | undefined]> = [
+      ["1.1.61.0", "argv", /takes the session token on its command line.*upgrade it: https:/],
+      ["1.2.497.0", "argv", /1\.2\.497\.0 takes the session token on its command line/],
+      ["1.2.497.1", "env", /1\.2\.497\.1 is older than 1\.2\.764\.0.*upgrade it: https:/],
+      ["1.2.650.0", "env", /older than 1\.2\.764\.0/],
+      ["1.2.764.0", "env", undefined],
+      ["1.2.707.0", "env", /older than/],
+      ["1.3.0.0", "env", undefined],
+      [null, "env", /could not read the version/],
+    ];
+    for (const [version, passing, warning] of cases) {
+      const plan = pluginVersionPlan("session-manager-plugin", version);
+      assert.equal(plan.passing, passing, String(version));
+      if (warning) assert.match(plan.warning ?? "", warning, String(version));
+      else assert.equal(plan.warning, undefined, String(version));
+      assert.ok(!plan.warning?.includes("\n"), "one line");
+    }
   });
 
   test("credentials and region replace profile settings", () => {
@@ -157,15 +151,64 @@ describe("plugin arguments and environment (pure)", () => {
   });
 });
 
+describe("asking the plugin its version (before StartSession)", () => {
+  const lines: string[] = [];
+  const logger = createLogger(0, (line) => lines.push(line));
+
+  test("a current plugin: env passing, no warning", async () => {
+    lines.length = 0;
+    const plugin = await preparePlugin({ env: options({ FAKE_PLUGIN_VERSION: "1.2.764.0" }).env, logger });
+    assert.deepEqual(plugin, { command: "session-manager-plugin", version: "1.2.764.0", passing: "env" });
+    assert.deepEqual(lines, []);
+  });
+
+  test("an old plugin: argv passing and one warning line", async () => {
+    lines.length = 0;
+    const plugin = await preparePlugin({ env: options({ FAKE_PLUGIN_VERSION: "1.2.463.0" }).env, logger });
+    assert.equal(plugin.passing, "argv");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? "", /^warning: session-manager-plugin 1\.2\.463\.0 takes the session token/);
+  });
+
+  test("missing, not executable, or --version failing: one error line with a hint", async () => {
+    const empty = join(dir, "empty-prepare");
+    mkdirSync(empty, { recursive: true });
+    const noexec = join(dir, "noexec-prepare");
+    mkdirSync(noexec, { recursive: true });
+    writeFileSync(join(noexec, "session-manager-plugin"), "#!/bin/sh\n");
+    chmodSync(join(noexec, "session-manager-plugin"), 0o644);
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ PATH: empty }, "PLUGIN_NOT_FOUND", /^session-manager-plugin was not found on PATH$/],
+      [{ PATH: noexec }, "PLUGIN_NOT_EXECUTABLE", /^session-manager-plugin is not executable$/],
+      [
+        { FAKE_PLUGIN_VERSION_EXIT: "2" },
+        "PLUGIN_FAILED",
+        /^session-manager-plugin --version exited with status 2$/,
+      ],
+    ];
+    for (const [env, code, message] of cases) {
+      await assert.rejects(preparePlugin({ env: options(env).env }), (error: unknown) => {
+        assert.ok(error instanceof RunasError);
+        assert.equal(error.code, code);
+        assert.match(error.message, message);
+        assert.ok(error.hint?.includes(PLUGIN_INSTALL_URL), "the hint names where to get the plugin");
+        return true;
+      });
+    }
+  });
+});
+
 describe("running session-manager-plugin", () => {
   test("passes six arguments and the credentials; resolves with its exit status", async () => {
     const status = await runSessionManagerPlugin(
-      options({ FAKE_PLUGIN_EXIT: "0", AWS_PROFILE: "should-go" }),
+      options({ FAKE_PLUGIN_EXIT: "0", AWS_PROFILE: "should-go", [RESPONSE_ENV]: "stale" }),
     );
     assert.equal(status, 0);
     const { argv, env } = recorded();
     assert.equal(argv.length, 6);
-    assert.equal(JSON.parse(argv[0] ?? "").TokenValue, STARTED.tokenValue);
+    assert.equal(argv[0], RESPONSE_ENV);
+    assert.equal(JSON.parse(env[RESPONSE_ENV] ?? "").TokenValue, STARTED.tokenValue);
+    assert.ok(!argv.join(" ").includes(STARTED.tokenValue), "no token in argv");
     assert.deepEqual(argv.slice(1, 4), ["eu-west-1", "StartSession", ""]);
     assert.equal(JSON.parse(argv[4] ?? "").Target, REQUEST.Target);
     assert.equal(argv[5], "https://ssm.eu-west-1.amazonaws.com");
@@ -175,6 +218,13 @@ describe("running session-manager-plugin", () => {
     assert.equal(env["AWS_REGION"], "eu-west-1");
     assert.equal(env["AWS_DEFAULT_REGION"], "eu-west-1");
     assert.equal(env["AWS_PROFILE"], undefined);
+  });
+
+  test("argv passing (old plugins): the JSON is the first argument and not in the environment", async () => {
+    await runSessionManagerPlugin(options({ [RESPONSE_ENV]: "stale" }, { passing: "argv" }));
+    const { argv, env } = recorded();
+    assert.equal(JSON.parse(argv[0] ?? "").TokenValue, STARTED.tokenValue);
+    assert.equal(env[RESPONSE_ENV], undefined);
   });
 
   test("a non-zero exit status is propagated", async () => {

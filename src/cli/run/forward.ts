@@ -4,12 +4,13 @@ import { type StartSessionRequest, startSession, terminateSession } from "../../
 import type { RunContext } from "../context.js";
 import type { ForwardInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
-import { runWithPlugin } from "./plugin.js";
+import { preparePluginFor, runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runForward(input: ForwardInput, ctx: RunContext): Promise<number> {
+  const plugin = input.plugin ? await preparePluginFor(ctx) : undefined; // before any session exists
   // Bind first: a busy or privileged port fails before any session is created.
-  const server = input.plugin ? null : await listenLocal(input.localPort);
+  const server = plugin ? null : await listenLocal(input.localPort);
   const aws = await openAwsSession(input, ctx).catch((error) => {
     server?.close();
     throw error;
@@ -34,7 +35,8 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
         };
     const ssm = await aws.client("ssm");
     const started = await startSession(ssm, request, ctx.logger);
-    if (!server) return await runWithPlugin({ aws, started, request, ctx, interactive: false });
+    if (!server)
+      return await runWithPlugin({ plugin: plugin!, aws, started, request, ctx, interactive: false });
 
     const channel = await openChannel(aws, started, instanceId, ctx);
     ctx.stderr.write(

@@ -4,10 +4,11 @@ import { startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ShellInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
-import { runWithPlugin } from "./plugin.js";
+import { preparePluginFor, runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runShell(input: ShellInput, ctx: RunContext): Promise<number> {
+  const plugin = input.plugin ? await preparePluginFor(ctx) : undefined; // before any session exists
   const aws = await openAwsSession(input, ctx);
   try {
     const { instanceId } = await resolveInstance(input.target, aws, ctx);
@@ -18,7 +19,7 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
     };
     const ssm = await aws.client("ssm");
     const started = await startSession(ssm, request, ctx.logger);
-    if (input.plugin) return await runWithPlugin({ aws, started, request, ctx, interactive: true });
+    if (plugin) return await runWithPlugin({ plugin, aws, started, request, ctx, interactive: true });
     ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
     const channel = await openChannel(aws, started, instanceId, ctx);
     try {

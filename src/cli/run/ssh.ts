@@ -9,10 +9,11 @@ import { runStreamSession } from "../../session/stream.js";
 import type { RunContext } from "../context.js";
 import type { SshInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
-import { runWithPlugin } from "./plugin.js";
+import { preparePluginFor, runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> {
+  const plugin = input.plugin ? await preparePluginFor(ctx) : undefined; // before any session exists
   const aws = await openAwsSession(input, ctx);
   try {
     const { instanceId } = await resolveInstance(input.target, aws, ctx);
@@ -35,7 +36,7 @@ export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> 
     };
     const ssm = await aws.client("ssm");
     const started = await startSession(ssm, request, ctx.logger);
-    if (input.plugin) return await runWithPlugin({ aws, started, request, ctx, interactive: false });
+    if (plugin) return await runWithPlugin({ plugin, aws, started, request, ctx, interactive: false });
     ctx.logger.debug(`Starting session with SessionId: ${started.sessionId}`);
     const channel = await openChannel(aws, started, instanceId, ctx);
     try {

@@ -124,6 +124,12 @@ export class SourcePump {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Sends what is queued now, gate and pacing aside (a read the agent made is always sent). */
+  flush(): void {
+    if (this.#closed) return;
+    for (const chunk of this.#queue.splice(0)) this.#send(chunk);
+  }
+
   /** Drops queued data and forgets the source. Idempotent. */
   close(): void {
     if (this.#closed) return;

@@ -2,6 +2,9 @@
  * Basic port forwarding (ssm-protocol.md §7.2): one TCP connection to the target, dialled at
  * session start; Output payloads are written to it and its bytes come back as Output messages.
  *
+ * Like the agent it reads the target 1 KiB at a time (one read, one Output) and sends every read
+ * it made, also the last one before a DisconnectToPort closes the connection.
+ *
  * ```
  *  connected ──Flag DisconnectToPort──► disconnected ──next Output──► (re-dial) connected
  *      │  target EOF: LocalPortForwarding → disconnected (re-dial on next Output)
@@ -11,6 +14,7 @@
 import { connect, type Socket } from "node:net";
 import type { Delivery } from "../../datachannel/endpoint.js";
 import { FlagValue } from "../../protocol/index.js";
+import { AGENT_CHUNK_SIZE } from "./chunks.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
@@ -64,7 +68,10 @@ export class BasicPortPlugin implements SessionPlugin {
     // The client's local connection ended: drop ours; the next Output dials again.
     const conn = this.#conn;
     this.#conn = null;
-    if (conn) this.#discard(conn);
+    if (conn) {
+      conn.pump.flush();
+      this.#discard(conn);
+    }
   }
 
   stop(): void {
@@ -76,11 +83,22 @@ export class BasicPortPlugin implements SessionPlugin {
   }
 
   #dial(): Connection {
-    const socket = connect({ host: this.#target.host, port: this.#target.port });
     const pump = new SourcePump({
       gate: this.#host.gate,
       pacing: this.#host.pacing,
       send: (chunk) => this.#host.sendOutput(chunk),
+    });
+    const socket = connect({
+      host: this.#target.host,
+      port: this.#target.port,
+      // The agent's read loop: 1 KiB reads into one buffer (copied: the pump may queue a read).
+      onread: {
+        buffer: Buffer.alloc(AGENT_CHUNK_SIZE),
+        callback: (length, buffer) => {
+          pump.push(Buffer.from(buffer.subarray(0, length)));
+          return true;
+        },
+      },
     });
     const conn: Connection = { socket, pump, connected: false };
     this.#conn = conn;
@@ -89,7 +107,6 @@ export class BasicPortPlugin implements SessionPlugin {
       conn.connected = true;
       this.#host.logger.debug(`port session connected to ${this.#target.requested}`);
     });
-    socket.on("data", (data: Buffer) => pump.push(data));
     socket.on("error", (error: Error & { code?: string }) => {
       if (conn.connected) {
         this.#host.logger.debug(`port target connection failed: ${error.message}`);
@@ -118,7 +135,6 @@ export class BasicPortPlugin implements SessionPlugin {
 
   #discard(conn: Connection): void {
     conn.pump.close();
-    conn.socket.removeAllListeners("data");
     conn.socket.on("error", () => {});
     conn.socket.destroy();
   }

@@ -200,6 +200,39 @@ export async function readAll(socket: Socket, timeoutMs = 15_000): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
+/** How a local connection ended, seen from its client. */
+export interface ConnectionEnd {
+  /** Everything received. */
+  data: Buffer;
+  /** Ended by a reset (ECONNRESET / EPIPE) rather than a FIN. */
+  reset: boolean;
+}
+
+/**
+ * Collects what `socket` receives from now on and resolves once it is closed: with `reset` when
+ * the forward reset it (RST), `reset: false` after a clean FIN. The socket is never written here.
+ */
+export function collectUntilClosed(socket: Socket, timeoutMs = 30_000): Promise<ConnectionEnd> {
+  const chunks: Buffer[] = [];
+  let reset = false;
+  socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+  socket.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "ECONNRESET" || error.code === "EPIPE") reset = true;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the connection was not closed within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve({ data: Buffer.concat(chunks), reset });
+    };
+    if (socket.destroyed) done();
+    else socket.once("close", done);
+  });
+}
+
 /** Entries of the emulator's request log. */
 export async function requestLog(
   emulator: EmulatorProcess,
