@@ -25,6 +25,8 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** The message of a refused resume, naming the session. */
 const TIMED_OUT = /aws-runas: Session: \S+ timed out\.$/m;
+/** Issue 14 item 11: the hint that says what happened and what to do. */
+const TIMED_OUT_HINT = /^hint: the service ended the session while the connection was down; start a new session$/m;
 /** Signs of an uncaught exception: a stack frame or node's own crash banner. */
 const CRASH = /^\s+at .+\(|triggerUncaughtException|^Node\.js v\d+/m;
 
@@ -108,6 +110,7 @@ describe("ResumeSession refused after a websocket drop", () => {
     const r = await shellInPty();
     assert.doesNotMatch(r.output, CRASH, r.output.slice(-2000));
     assert.match(r.output.replace(/\r/g, ""), /^aws-runas: Session: \S+ timed out\.$/m);
+    assert.match(r.output.replace(/\r/g, ""), TIMED_OUT_HINT);
   });
 
   test("forward with a busy connection: non-zero exit with the timed-out message", async (t) => {
@@ -132,6 +135,7 @@ describe("ResumeSession refused after a websocket drop", () => {
     const { code } = await forward.stop();
     assert.notEqual(code, 0, forward.stderr());
     assert.match(forward.stderr(), TIMED_OUT);
+    assert.match(forward.stderr(), TIMED_OUT_HINT);
     assert.doesNotMatch(forward.stderr(), CRASH);
   });
 });
