@@ -9,16 +9,19 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Secret, TOTP } from "otpauth";
 import { ALICE, DNS_NAME, INSTANCE } from "../../src/emulator/fixture/default.js";
 import {
   assertOneLineError,
   CLI,
   type CliResult,
   type EmulatorProcess,
+  freePort,
+  runCli,
   startEmulatorProcess,
 } from "../e2e/helpers/harness.js";
 import { assertNoChildProcesses, ensureBuilt } from "./helpers.js";
@@ -162,6 +165,11 @@ describe("run-time mistakes: one clear line, non-zero exit (built CLI)", () => {
       test(what, async () => {
         const r = await runDetached(shell("plain", target), emulator.env);
         assertUserError(r, message);
+        // Issue 14 item 10: the hint names only what exists (there is no --region flag).
+        if (/no instance matches/.test(r.stderr)) {
+          assert.match(r.stderr, /^hint: .*AWS_REGION or region in the profile/m);
+          assert.doesNotMatch(r.stderr, /--region/);
+        }
       });
     }
 
@@ -235,4 +243,211 @@ describe("run-time mistakes: one clear line, non-zero exit (built CLI)", () => {
     });
     assertUserError(r, /session-manager-plugin was not found/, /install/);
   });
+});
+
+/** Operations the emulator answered, in order (its request log). */
+async function operations(emulator: EmulatorProcess): Promise<string[]> {
+  const log = (await emulator.admin("/_emulator/requests")) as Array<{ operation: string; status: number }>;
+  return log.map((e) => `${e.operation} ${e.status}`);
+}
+
+/**
+ * Issue 14, invariant 3: an error message is true, complete, and names only things that exist.
+ * One test per defect (items 8-15), each through the built CLI against the emulator.
+ */
+describe("invariant 3: error messages are true and complete (built CLI)", () => {
+  let emulator: EmulatorProcess;
+  let dir: string;
+  /** The emulator's profiles, copied so no cached credentials are shared with other tests. */
+  let freshEnv: () => NodeJS.ProcessEnv;
+  before(async () => {
+    ensureBuilt();
+    emulator = await startEmulatorProcess();
+    dir = mkdtempSync(join(tmpdir(), "runas-invariant3-"));
+    let n = 0;
+    freshEnv = () => {
+      const d = mkdtempSync(join(dir, `fresh-${n++}-`));
+      copyFileSync(emulator.env.AWS_CONFIG_FILE!, join(d, "config"));
+      copyFileSync(emulator.env.AWS_SHARED_CREDENTIALS_FILE!, join(d, "credentials"));
+      return {
+        ...emulator.env,
+        AWS_CONFIG_FILE: join(d, "config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(d, "credentials"),
+      };
+    };
+    const keys = `aws_access_key_id = ${ALICE.accessKeyId}\naws_secret_access_key = ${ALICE.secretAccessKey}\n`;
+    const role = "role_arn = arn:aws:iam::123456789012:role/admin\nregion = us-east-1\n";
+    writeFileSync(
+      join(dir, "chains.config"),
+      [
+        `[profile a]\n${role}source_profile = b\n`,
+        `[profile b]\n${role}source_profile = c\n`,
+        `[profile c]\n${role}source_profile = b\n`,
+        `[profile self]\n${role}source_profile = self\n`,
+        `[profile selfnokeys]\n${role}source_profile = selfnokeys\n`,
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "chains.credentials"), `[self]\n${keys}`);
+    writeFileSync(join(dir, "unterminated.config"), "[profile x\nregion = us-east-1\n");
+    writeFileSync(join(dir, "stray.config"), "[profile x]\nregion = us-east-1\nthis line is junk\n");
+  });
+  after(async () => {
+    await emulator?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const shell = (profile: string, target: string = INSTANCE.web) => ["ssm", "shell", profile, target];
+  const totp = () => new TOTP({ secret: Secret.fromBase32(ALICE.mfaSecretBase32) }).generate();
+
+  test("item 8: an unreachable STS endpoint keeps every word of the message", async () => {
+    const port = await freePort();
+    const r = await runDetached(shell("plain"), {
+      ...freshEnv(),
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    });
+    assertUserError(
+      r,
+      /^aws-runas: STS GetSessionToken: cannot reach the AWS endpoint \(ECONNREFUSED\)$/,
+      /AWS_ENDPOINT_URL/,
+    );
+    assert.doesNotMatch(r.stderr, /\*\*\*\*/);
+  });
+
+  test("items 8 and 11: a wrong MFA code: AWS's words intact, and a hint about the code", async () => {
+    const valid = totp();
+    const wrong = valid === "000000" ? "000001" : "000000";
+    const r = await runDetached(["-o", wrong, ...shell("role-mfa")], freshEnv());
+    assertUserError(
+      r,
+      /^aws-runas: STS GetSessionToken: access denied: MultiFactorAuthentication failed/,
+      /^hint: check the MFA code: it must be the current code of arn:aws:iam::123456789012:mfa\/alice/,
+    );
+    assert.doesNotMatch(r.stderr, /\*\*\*\*/);
+  });
+
+  test("item 11: access denied (profile bob) has a hint naming a real flag", async () => {
+    const r = await runDetached(shell("bob"), emulator.env);
+    assertUserError(
+      r,
+      /^aws-runas: SSM StartSession: access denied: User: \S+:user\/bob is not authorized/,
+      /-w/,
+    );
+  });
+
+  test("item 11: a source_profile loop names the loop, not the SDK's text", async () => {
+    const r = await runDetached(shell("a"), {
+      ...emulator.env,
+      AWS_CONFIG_FILE: join(dir, "chains.config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "chains.credentials"),
+    });
+    assertUserError(r, /^aws-runas: profile "a": source_profile loops: a -> b -> c -> b$/, /own credentials/);
+  });
+
+  test("item 11: an invalid AWS_ENDPOINT_URL names the variable (usage error)", async () => {
+    const r = await runDetached(shell("plain"), { ...freshEnv(), AWS_ENDPOINT_URL: "notaurl" });
+    assertUserError(r, /^aws-runas: AWS_ENDPOINT_URL "notaurl" is not an http\(s\) URL$/, /unset it/, 2);
+  });
+
+  test("item 12: -o abc is refused before any AWS call and not echoed", async () => {
+    const before = (await operations(emulator)).length;
+    const r = await runDetached(["-o", "abc", ...shell("role-mfa")], freshEnv());
+    assertUserError(r, /^aws-runas: invalid --otp: an MFA code is 6 digits$/, /MFA device/, 2);
+    assert.doesNotMatch(r.stderr, /abc/);
+    assert.deepEqual((await operations(emulator)).slice(before), []);
+  });
+
+  test("item 13: an unterminated section header names the file and line", async () => {
+    const r = await runDetached(shell("x"), {
+      ...emulator.env,
+      AWS_CONFIG_FILE: join(dir, "unterminated.config"),
+    });
+    assertUserError(r, /unterminated\.config:1: section header without a closing "\]"$/, /key = value/);
+  });
+
+  test("item 13: a stray line names the file and line", async () => {
+    const r = await runDetached(shell("x"), { ...emulator.env, AWS_CONFIG_FILE: join(dir, "stray.config") });
+    assertUserError(r, /stray\.config:3: not a "key = value" setting/, /key = value/);
+  });
+
+  test("item 14: source_profile naming the profile itself assumes the role with its own keys, once", async () => {
+    const env = {
+      ...emulator.env,
+      AWS_CONFIG_FILE: join(dir, "chains.config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "chains.credentials"),
+    };
+    const before = (await operations(emulator)).length;
+    const r = await runCli(shell("self"), { env, input: "echo self-ok\nexit\n" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /self-ok/);
+    const ops = (await operations(emulator)).slice(before);
+    assert.deepEqual(
+      ops.filter((op) => op.startsWith("AssumeRole")),
+      ["AssumeRole 200"],
+      ops.join(", "),
+    );
+
+    const noKeys = await runDetached(shell("selfnokeys"), env);
+    assertUserError(
+      noKeys,
+      /profile "selfnokeys" names itself as source_profile but has no keys/,
+      /aws_access_key_id/,
+    );
+  });
+
+  for (const [flags, profile, line] of [
+    [
+      ["-a", "13h"],
+      "role",
+      "warning: role credentials duration 13h0m0s (--role-duration) is outside 15m0s..12h0m0s, using 12h0m0s",
+    ],
+    [
+      ["-d", "10m"],
+      "plain",
+      "warning: session token duration 10m0s (--duration) is outside 15m0s..36h0m0s, using 15m0s",
+    ],
+  ] as const) {
+    test(`item 15: ${flags.join(" ")} is clamped with one line at the default level`, async () => {
+      const r = await runCli([...flags, ...shell(profile)], { env: freshEnv(), input: "exit\n" });
+      assert.equal(r.code, 0, r.stderr);
+      const warnings = r.stderr.split("\n").filter((l) => l.startsWith("warning:"));
+      assert.deepEqual(warnings, [line]);
+    });
+  }
+});
+
+/**
+ * Issue 14 item 9: cached credentials that AWS rejects before their recorded expiry (here: the
+ * emulator's clock moves 2 h ahead of ours) are dropped and obtained again, with no -r and no
+ * "unexpected" error — for a role (role and session-token caches both dead) and a plain profile.
+ */
+describe("item 9: expired cached credentials are replaced automatically (built CLI)", () => {
+  let emulator: EmulatorProcess;
+  before(async () => {
+    ensureBuilt();
+    emulator = await startEmulatorProcess();
+  });
+  after(() => emulator?.close());
+
+  for (const profile of ["role", "plain"]) {
+    test(`-d 15m ${profile}: works again after the AWS clock moved 2 h on`, async () => {
+      const args = ["-d", "15m", "ssm", "shell", profile, INSTANCE.web];
+      const first = await runCli(args, { env: emulator.env, input: "exit\n" });
+      assert.equal(first.code, 0, first.stderr);
+      await emulator.admin("/_emulator/clock", { advanceSeconds: 7200 });
+      const before = (await operations(emulator)).length;
+      const again = await runCli(args, { env: emulator.env, input: "echo still-works\nexit\n" });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /still-works/);
+      assert.doesNotMatch(again.stderr, /aws-runas:|hint:/);
+      const ops = (await operations(emulator)).slice(before);
+      // The dead cached credentials were refused once, then replaced from STS.
+      assert.ok(
+        ops.some((op) => / 4\d\d$/.test(op)),
+        `a refusal first: ${ops.join(", ")}`,
+      );
+      assert.ok(ops.includes("GetSessionToken 200"), ops.join(", "));
+      if (profile === "role") assert.ok(ops.includes("AssumeRole 200"), ops.join(", "));
+      assert.ok(ops.includes("StartSession 200"), ops.join(", "));
+    });
+  }
 });
