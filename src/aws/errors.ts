@@ -65,7 +65,12 @@ const SERVER: Known = {
   withDetail: true,
   hint: "this is on AWS's side; try again in a moment",
 };
-const INVALID: Known = { kind: "invalid", message: "AWS rejected the request", withDetail: true };
+const INVALID: Known = {
+  kind: "invalid",
+  message: "AWS rejected the request",
+  withDetail: true,
+  hint: "AWS's message names the value it refused; check the flags and target given",
+};
 
 /**
  * Friendly text and kind by AWS error name. Matching is by `name` only — never by message
@@ -116,7 +121,12 @@ const KNOWN: Readonly<Record<string, Known>> = {
     withDetail: true,
   },
   // SSM's answer about a session it does not know (any more): ResumeSession / TerminateSession.
-  DoesNotExistException: { kind: "not-found", message: "not found", withDetail: true },
+  DoesNotExistException: {
+    kind: "not-found",
+    message: "not found",
+    withDetail: true,
+    hint: "the session has ended or was terminated; start a new one",
+  },
   ValidationException: INVALID,
   ValidationError: INVALID,
   InvalidParameterValue: INVALID,
@@ -151,6 +161,8 @@ const KNOWN: Readonly<Record<string, Known>> = {
   },
   CredentialsProviderError: { kind: "config", message: "cannot load credentials", withDetail: true },
 };
+
+const OTHER_HINT = "this is AWS's own answer; run again with -v to see the API calls";
 
 /** Node's error codes for "no usable answer from the network" (the request may not have arrived). */
 const NETWORK_CODES = new Set([
@@ -193,7 +205,11 @@ export function classifyAwsError(error: unknown, operation = operationOf(error))
   if (error instanceof RunasError) return error;
   const prefix = operation ? `${operation}: ` : "";
   if (!(error instanceof Error))
-    return new AwsError("Unknown", `${prefix}${oneLine(String(error))}`, { kind: "other", cause: error });
+    return new AwsError("Unknown", `${prefix}${oneLine(String(error))}`, {
+      kind: "other",
+      hint: OTHER_HINT,
+      cause: error,
+    });
 
   const awsMessage = oneLine(error.message);
   const networkCode = networkCodeOf(error);
@@ -230,6 +246,7 @@ export function classifyAwsError(error: unknown, operation = operationOf(error))
   }
   return new AwsError(error.name || "Error", `${prefix}${error.name}${awsMessage ? `: ${awsMessage}` : ""}`, {
     kind: "other",
+    hint: OTHER_HINT,
     cause: error,
   });
 }

@@ -1,6 +1,6 @@
 /** Carrying out a {@link CredentialPlan}: STS calls, MFA codes and the aws-runas cache. */
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { awsErrorFrom } from "../aws/errors.js";
+import { classifyAwsError } from "../aws/errors.js";
 import { formatDuration } from "../config/duration.js";
 import type { ResolvedProfile } from "../config/profile.js";
 import { AwsError } from "../errors.js";
@@ -85,9 +85,14 @@ async function baseCredentials(base: BaseCredentials, ctx: FlowContext): Promise
       try {
         return remember(await provider(), ctx.logger);
       } catch (error) {
-        const translated = awsErrorFrom(error, `profile "${base.spec.profile}"`);
-        if (base.spec.kind === "sso" && translated instanceof AwsError && translated.hint === undefined) {
+        // The SDK's providers make their own calls, outside our client factory: classify here.
+        const translated = classifyAwsError(error, `profile "${base.spec.profile}"`);
+        const ssoSignIn =
+          translated instanceof AwsError &&
+          (translated.kind === "config" || translated.kind === "credentials");
+        if (base.spec.kind === "sso" && ssoSignIn) {
           throw new AwsError(translated.awsCode, translated.message, {
+            kind: translated.kind,
             hint: `sign in with: aws sso login --profile ${base.spec.profile}`,
             cause: error,
           });

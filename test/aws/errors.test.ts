@@ -161,6 +161,8 @@ describe("classifyAwsError: every class of failure, and whether it is retryable"
       assert.equal(isRetryable(thrown), retryable);
       assert.match(err.message, message);
       assert.ok(!err.message.includes("\n"));
+      // README: every runtime error comes with a hint line.
+      assert.ok(err.hint, `a hint for ${what}`);
     });
   }
 
@@ -227,7 +229,7 @@ describe("classifyAwsError: messages and hints", () => {
     assert.ok(err instanceof AwsError);
     assert.equal(err.awsCode, "SomethingNew");
     assert.equal(err.message, "SomethingNew: ExpiredToken AccessDenied");
-    assert.equal(err.hint, undefined);
+    assert.match(err.hint ?? "", /-v/);
   });
 
   test("network failures", () => {

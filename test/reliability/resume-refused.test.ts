@@ -26,7 +26,8 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** The message of a refused resume, naming the session. */
 const TIMED_OUT = /aws-runas: Session: \S+ timed out\.$/m;
 /** Issue 14 item 11: the hint that says what happened and what to do. */
-const TIMED_OUT_HINT = /^hint: the service ended the session while the connection was down; start a new session$/m;
+const TIMED_OUT_HINT =
+  /^hint: the service ended the session while the connection was down; start a new session$/m;
 /** Signs of an uncaught exception: a stack frame or node's own crash banner. */
 const CRASH = /^\s+at .+\(|triggerUncaughtException|^Node\.js v\d+/m;
 
