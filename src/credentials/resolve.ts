@@ -14,6 +14,9 @@ import { osUserName } from "./session-name.js";
 import { type StsFactory, sdkStsFactory } from "./sts.js";
 import { promptOnTerminal } from "./tty-prompt.js";
 
+/** A call refused this soon after a renewal used the old credentials: it may try the new ones. */
+const RECENT_RENEWAL_MS = 60_000;
+
 /** The global options that shape credentials (strings as typed on the command line). */
 export interface CredentialFlags {
   /** `-d/--duration`: session-token lifetime (Go duration). */
@@ -130,11 +133,27 @@ export async function resolveCredentials(
   // Cached credentials can be dead before their recorded expiry (AWS's clock, a revoked
   // session): when AWS rejects them, drop that cache file and get new ones, so the user never
   // has to. Credentials just obtained from STS are not renewed again: that would not help.
+  // Calls refused with the old credentials while (or just after) they were renewed are told to
+  // try again with the new ones; the client retries each call only once, so this cannot loop.
+  let renewing: Promise<boolean> | undefined;
+  let renewedAt = Number.NEGATIVE_INFINITY;
   const renew = async (rejected: AwsError): Promise<boolean> => {
+    if (renewing) return renewing;
+    if (now() - renewedAt < RECENT_RENEWAL_MS) return true;
     if (!lastFromCache) return false;
     logger.debug(`credentials: AWS rejected the cached credentials (${rejected.awsCode}); getting new ones`);
-    await provider.renew();
-    return true;
+    renewing = provider.renew().then(
+      () => {
+        renewedAt = now();
+        renewing = undefined;
+        return true;
+      },
+      (error: unknown) => {
+        renewing = undefined;
+        throw error;
+      },
+    );
+    return renewing;
   };
 
   const writeErr = deps.writeErr ?? ((text: string) => process.stderr.write(`${text}\n`));

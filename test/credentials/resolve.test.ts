@@ -476,3 +476,52 @@ describe("profiles for the SDK's providers", () => {
     assert.deepEqual(s.sts.ops(), []);
   });
 });
+
+describe("renewing credentials AWS rejected (issue 14 item 9)", () => {
+  const rejected = new AwsError("ExpiredToken", "STS: the AWS credentials have expired", {
+    kind: "credentials",
+  });
+
+  test("cached credentials: renew drops the cache, gets new ones into the provider, once for concurrent calls", async (t) => {
+    const s = await setup(t);
+    await s.run("plain");
+    const later = await s.run("plain");
+    assert.deepEqual(s.sts.ops(), ["GetSessionToken"], "the second run used the cache");
+    const [a, b] = await Promise.all([later.renew(rejected), later.renew(rejected)]);
+    assert.equal(a, true);
+    assert.equal(b, true);
+    assert.deepEqual(s.sts.ops(), ["GetSessionToken", "GetSessionToken"], "one renewal for both");
+    const renewed = await later.provider();
+    assert.notEqual(renewed.accessKeyId, later.credentials.accessKeyId);
+    assert.equal(
+      (await readCacheFile(join(s.dir, ".aws_session_token_plain")))?.accessKeyId,
+      renewed.accessKeyId,
+    );
+  });
+
+  test("credentials just fetched from STS are not renewed again (it would not help)", async (t) => {
+    const s = await setup(t);
+    const fresh = await s.run("plain");
+    assert.equal(await fresh.renew(rejected), false);
+    assert.deepEqual(s.sts.ops(), ["GetSessionToken"]);
+  });
+
+  test("a role: a cached session token STS refuses is replaced too (-r alone would keep it)", async (t) => {
+    const s = await setup(t);
+    s.sts.mfaCode = "123456";
+    await s.run("admin", {}, {}, { MFA_CODE: "123456" });
+    const later = await s.run("admin", {}, {});
+    assert.deepEqual(s.sts.ops(), ["GetSessionToken", "GetCallerIdentity", "AssumeRole"]);
+    // The cached session token is dead by AWS's clock: AssumeRole refuses it.
+    s.sts.failNext = { op: "AssumeRole", error: rejected };
+    s.promptAnswers.push("123456");
+    assert.equal(await later.renew(rejected), true);
+    assert.deepEqual(s.sts.ops().slice(3), [
+      "GetCallerIdentity",
+      "AssumeRole",
+      "GetSessionToken",
+      "GetCallerIdentity",
+      "AssumeRole",
+    ]);
+  });
+});
