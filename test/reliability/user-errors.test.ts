@@ -394,6 +394,51 @@ describe("invariant 3: error messages are true and complete (built CLI)", () => 
     );
   });
 
+  // The same mistakes through every command: credentials and files are read before the
+  // commands part ways, so each must say the same thing.
+  const commands: Array<[string, (profile: string) => string[]]> = [
+    ["shell", (profile) => ["ssm", "shell", profile, INSTANCE.web]],
+    ["forward", (profile) => ["ssm", "forward", profile, `${INSTANCE.web}:22`]],
+    ["ssh", (profile) => ["ssm", "ssh", profile, `ec2-user@${INSTANCE.web}`]],
+  ];
+  for (const [command, argv] of commands) {
+    test(`every command (${command}): -o abc, a malformed file, a loop, a bad AWS_ENDPOINT_URL`, async () => {
+      const chains = {
+        ...emulator.env,
+        AWS_CONFIG_FILE: join(dir, "chains.config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "chains.credentials"),
+      };
+      const cases: Array<[string[], NodeJS.ProcessEnv, RegExp, RegExp, number]> = [
+        [
+          ["-o", "abc", ...argv("role-mfa")],
+          freshEnv(),
+          /invalid --otp: an MFA code is 6 digits$/,
+          /MFA device/,
+          2,
+        ],
+        [
+          argv("x"),
+          { ...emulator.env, AWS_CONFIG_FILE: join(dir, "unterminated.config") },
+          /unterminated\.config:1: section header without a closing "\]"$/,
+          /key = value/,
+          1,
+        ],
+        [argv("a"), chains, /source_profile loops: a -> b -> c -> b$/, /own credentials/, 1],
+        [
+          argv("plain"),
+          { ...freshEnv(), AWS_ENDPOINT_URL: "notaurl" },
+          /AWS_ENDPOINT_URL "notaurl"/,
+          /unset it/,
+          2,
+        ],
+      ];
+      for (const [args, env, message, hint, code] of cases) {
+        const r = await runDetached(args, env);
+        assertUserError(r, message, hint, code);
+      }
+    });
+  }
+
   for (const [flags, profile, line] of [
     [
       ["-a", "13h"],
