@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { ExpiredTokenException } from "@aws-sdk/client-sts";
 import { awsErrorFrom, classifyAwsError, isRetryable } from "../../src/aws/errors.js";
 import { AwsError, type AwsErrorKind, ChannelError, RunasError, UsageError } from "../../src/errors.js";
@@ -256,5 +259,35 @@ describe("classifyAwsError: messages and hints", () => {
   test("keeps the cause", () => {
     const original = sdkError("AccessDenied", "no");
     assert.equal(awsErrorFrom(original).cause, original);
+  });
+});
+
+describe("one place decides (issue 15 item 7)", () => {
+  const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
+  /** Ways of deciding by AWS error name outside src/aws/errors.ts. */
+  const NAME_MATCHING = [
+    /\.(?:name|awsCode)\s*[!=]==?\s*["'`]/,
+    /\.code(?:\.startsWith\(|\s*[!=]==?\s*)["'`]AWS_/,
+    /isRetryableAws/,
+    /\$metadata\??\.httpStatusCode\s*[<>=!]/,
+  ];
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+    );
+
+  test("no module but src/aws/errors.ts matches on AWS error names or status codes", () => {
+    const found: string[] = [];
+    for (const file of files(SRC)) {
+      const rel = relative(SRC, file);
+      // The emulator plays AWS: it produces these names, it does not interpret them.
+      if (rel === join("aws", "errors.ts") || rel.startsWith(`emulator${"/"}`)) continue;
+      readFileSync(file, "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          if (NAME_MATCHING.some((re) => re.test(line))) found.push(`${rel}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    assert.deepEqual(found, []);
   });
 });
