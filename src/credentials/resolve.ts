@@ -2,7 +2,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smit
 import { loadProfile } from "../config/index.js";
 import type { ResolvedProfile } from "../config/profile.js";
 import type { Env } from "../config/profile-name.js";
-import type { AwsError } from "../errors.js";
+import { AwsError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type FlowContext, runPlanWithOrigin } from "./flows.js";
 import { createMfaCodeSource, type Prompt } from "./mfa.js";
@@ -158,7 +158,15 @@ export async function resolveCredentials(
 
   const writeErr = deps.writeErr ?? ((text: string) => process.stderr.write(`${text}\n`));
   if (flags.expiration) writeErr(formatExpiration(credentials.expiration, now()));
-  if (flags.whoami) writeErr(formatIdentity(await sts(provider, profile.region).getCallerIdentity()));
+  if (flags.whoami) {
+    // STS clients of the flows have no renewer: renew here, like the client factory would.
+    const whoami = () => sts(provider, profile.region).getCallerIdentity();
+    const identity = await whoami().catch(async (error: unknown) => {
+      if (error instanceof AwsError && error.kind === "credentials" && (await renew(error))) return whoami();
+      throw error;
+    });
+    writeErr(formatIdentity(identity));
+  }
 
   return { profile, region: profile.region, plan, credentials, provider, renew };
 }

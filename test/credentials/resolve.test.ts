@@ -524,4 +524,18 @@ describe("renewing credentials AWS rejected (issue 14 item 9)", () => {
       "AssumeRole",
     ]);
   });
+
+  test("-w with cached credentials AWS refuses: renewed, then the identity is printed", async (t) => {
+    const s = await setup(t);
+    await s.run("plain");
+    s.sts.failNext = { op: "GetCallerIdentity", error: rejected };
+    await s.run("plain", { whoami: true });
+    assert.deepEqual(s.sts.ops(), [
+      "GetSessionToken",
+      "GetCallerIdentity",
+      "GetSessionToken",
+      "GetCallerIdentity",
+    ]);
+    assert.match(s.errLines.join("\n"), /^Arn: arn:aws:iam::111111111111:user\/ops\/plainuser$/m);
+  });
 });
