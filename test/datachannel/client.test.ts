@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
+import { classifyAwsError } from "../../src/aws/errors.js";
 import { CLIENT_VERSION, DataChannel, ManualClock } from "../../src/datachannel/index.js";
 import {
   decodeEncryptionChallenge,
@@ -316,6 +317,49 @@ describe("DataChannel against a scripted peer", () => {
     peer.autoAck = true;
     channel.write("two");
     assert.equal((await peer.nextInput(1)).payload.toString(), "two");
+  });
+
+  // Issue 15 item 7: the resume loop asks src/aws/errors.ts, not error names. A networking
+  // failure of ResumeSession (once treated as final) is retried; a definite answer is not.
+  test("ResumeSession failing on the network is retried; access denied ends the channel at once", async (t) => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" });
+    let calls = 0;
+    const { peer, channel } = await setup(t, {
+      resume: async () => {
+        calls++;
+        if (calls <= 2) throw classifyAwsError(refused, "SSM ResumeSession");
+        return { tokenValue: "token-2" };
+      },
+      reconnectDelayMs: 1,
+    });
+    peer.sendOutput(0, PayloadType.output, "$ ");
+    await channel.whenReady();
+    const reopened = peer.waitForOpen();
+    peer.dropConnection();
+    await reopened;
+    assert.equal(calls, 3);
+    assert.equal(peer.opens[1]!.TokenValue, "token-2");
+
+    const denied = Object.assign(new Error("User: bob is not authorized"), {
+      name: "AccessDeniedException",
+      $metadata: { httpStatusCode: 400 },
+    });
+    let deniedCalls = 0;
+    const second = await setup(t, {
+      resume: async () => {
+        deniedCalls++;
+        throw classifyAwsError(denied, "SSM ResumeSession");
+      },
+      reconnectDelayMs: 1,
+    });
+    second.peer.sendOutput(0, PayloadType.output, "$ ");
+    await second.channel.whenReady();
+    const failed = once(second.channel, "error");
+    second.peer.dropConnection();
+    const [error] = (await failed) as [Error & { code: string }];
+    assert.equal(error.code, "CHANNEL_LOST");
+    assert.match(error.message, /access denied/);
+    assert.equal(deniedCalls, 1);
   });
 
   test("a drop without a resume function ends the channel with CHANNEL_LOST", async (t) => {
