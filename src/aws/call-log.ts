@@ -70,7 +70,8 @@ export function addCallLogging<I extends object, O extends MetadataBearer>(
           return call();
         }
       },
-    { step: "initialize", name: "runasCallLogging", override: true },
+    // Outermost: nothing the SDK does for the call (its retries included) escapes unclassified.
+    { step: "initialize", priority: "high", name: "runasCallLogging", override: true },
   );
 }
 
