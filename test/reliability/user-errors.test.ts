@@ -55,6 +55,8 @@ function assertUserError(r: CliResult, message: RegExp, hint?: RegExp, exitCode?
     ...(hint ? { hint } : {}),
     ...(exitCode !== undefined ? { exitCode } : {}),
   });
+  // README: every error comes with a hint line (issue 14 item 11).
+  assert.match(r.stderr, /^hint: \S/m, `a hint line: ${r.stderr}`);
 }
 
 /** Keeps the AWS settings of the emulator and nothing a developer's shell might add. */
