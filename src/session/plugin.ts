@@ -103,11 +103,12 @@ export interface PreparePluginOptions {
 export function preparePlugin(options: PreparePluginOptions = {}): Promise<PreparedPlugin> {
   const command = options.command ?? PLUGIN_COMMAND;
   const env = definedOnly(options.env ?? process.env);
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     execFile(
       command,
       ["--version"],
-      { env, timeout: options.timeoutMs ?? 10_000, maxBuffer: 64 * 1024, encoding: "utf8" },
+      { env, timeout: timeoutMs, maxBuffer: 64 * 1024, encoding: "utf8" },
       (error, stdout) => {
         if (error) {
           const code = (error as NodeJS.ErrnoException).code;
@@ -115,7 +116,11 @@ export function preparePlugin(options: PreparePluginOptions = {}): Promise<Prepa
             reject(spawnError(command, error as NodeJS.ErrnoException));
             return;
           }
-          const how = error.signal ? `was killed by ${error.signal}` : `exited with status ${error.code}`;
+          const how = error.killed
+            ? `did not answer within ${timeoutMs / 1000} s`
+            : error.signal
+              ? `was killed by ${error.signal}`
+              : `exited with status ${error.code}`;
           reject(
             new RunasError("PLUGIN_FAILED", `${command} --version ${how}`, {
               hint: `reinstall the Session Manager plugin (${PLUGIN_INSTALL_URL}) or run without --plugin`,

@@ -357,16 +357,16 @@ class BasicForwarder {
 
   /** Resets a connection once what was written to it has left (a reader that stalls holds only itself). */
   #resetWhenFlushed(socket: Socket): void {
-    if (!writable(socket) || socket.writableLength === 0) {
-      this.#finishing.delete(socket);
-      reset(socket);
-      return;
-    }
     const done = () => {
       this.#finishing.delete(socket);
       reset(socket);
     };
-    socket.once("drain", done);
+    if (!writable(socket) || socket.writableLength === 0) {
+      done();
+      return;
+    }
+    // Writes complete in order: this callback runs once everything before it has been written.
+    socket.write(NO_BYTES, done);
     socket.once("close", () => this.#finishing.delete(socket));
   }
 }

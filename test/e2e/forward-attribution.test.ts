@@ -79,7 +79,7 @@ function setup(emulatorArgs: string[]): Setup {
 }
 
 async function open(s: Setup, mode: string): Promise<Socket> {
-  const socket = await connectLocal(s.forwards.get(mode)!.port);
+  const socket = await connectLocal(s.forwards.get(mode)!.port, { seeResets: true });
   s.sockets.push(socket);
   return socket;
 }
@@ -193,7 +193,7 @@ describe("Invariant 2: a connection still open when the session ends is reset, n
     test(`${mode} mode: Ctrl-C with a connection open`, async () => {
       const f = await startForward(s.emulator.env, ["plain", `${instance}:${s.echo.port}`]);
       s.forwards.set(`${mode}-ctrl-c`, f);
-      const socket = await connectLocal(f.port);
+      const socket = await connectLocal(f.port, { seeResets: true });
       s.sockets.push(socket);
       const echoed = received(socket, 4096);
       socket.write(Buffer.alloc(4096, 0x7a));

@@ -14,6 +14,7 @@ import {
   type Forward,
   startEchoServer,
   startForward,
+  startServer,
   type TestServer,
 } from "./helpers/forward.js";
 import { type EmulatorProcess, startEmulatorProcess } from "./helpers/harness.js";
@@ -46,8 +47,8 @@ describe("ssm forward, basic mode (built CLI against the built emulator)", () =>
   let echo: TestServer;
   let f: Forward;
   const sockets: Socket[] = [];
-  const open = async (): Promise<Socket> => {
-    const socket = await connectLocal(f.port);
+  const open = async (port = f.port): Promise<Socket> => {
+    const socket = await connectLocal(port);
     sockets.push(socket);
     return socket;
   };
@@ -108,6 +109,30 @@ describe("ssm forward, basic mode (built CLI against the built emulator)", () =>
     const r = await echoRoundTrip(second, 128 * 1024);
     assert.equal(r.received, r.sent);
     await close(second);
+  });
+
+  test("a destination that speaks first: its greeting, sent before any connection, reaches the first one", async () => {
+    // The agent dials at session start (§7.2), so the greeting is sent before anyone connects.
+    let greeted!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      greeted = resolve;
+    });
+    const banner = await startServer((socket) => {
+      socket.write("HELLO from the destination\n", () => greeted());
+      socket.pipe(socket);
+    });
+    const g = await startForward(emulator.env, ["plain", `${INSTANCE.legacy}:${banner.port}`]);
+    try {
+      await sent;
+      const socket = await open(g.port);
+      assert.equal((await readExactly(socket, 27)).toString(), "HELLO from the destination\n");
+      const r = await echoRoundTrip(socket, 4096);
+      assert.equal(r.received, r.sent);
+      await close(socket);
+    } finally {
+      await g.stop("SIGKILL");
+      await banner.close();
+    }
   });
 
   test("the forward printed its status on stderr only and keeps serving", async () => {

@@ -186,8 +186,13 @@ describe("asking the plugin its version (before StartSession)", () => {
         /^session-manager-plugin --version exited with status 2$/,
       ],
     ];
+    cases.push([
+      { FAKE_PLUGIN_VERSION_HANG: "1" },
+      "PLUGIN_FAILED",
+      /^session-manager-plugin --version did not answer within 0\.5 s$/,
+    ]);
     for (const [env, code, message] of cases) {
-      await assert.rejects(preparePlugin({ env: options(env).env }), (error: unknown) => {
+      await assert.rejects(preparePlugin({ env: options(env).env, timeoutMs: 500 }), (error: unknown) => {
         assert.ok(error instanceof RunasError);
         assert.equal(error.code, code);
         assert.match(error.message, message);

@@ -8,6 +8,7 @@
  * | FAKE_PLUGIN_RECORD | file to record `{ argv, env, pid }` in (required); pids go to `<file>.pids` |
  * | FAKE_PLUGIN_VERSION | what `--version` prints (default 1.2.764.0) |
  * | FAKE_PLUGIN_VERSION_EXIT | `--version` exits with this status instead, printing nothing |
+ * | FAKE_PLUGIN_VERSION_HANG | `--version` never answers |
  * | FAKE_PLUGIN_EXIT | exit status (default 0) |
  * | FAKE_PLUGIN_WAIT_STDIN | print `fake-plugin-running <pid>` on stdout and run until stdin ends |
  * | FAKE_PLUGIN_SIGNAL_SELF | kill itself with this signal |
@@ -20,28 +21,37 @@ import { join } from "node:path";
 const SCRIPT = `#!${process.execPath}
 const fs = require("node:fs");
 const env = process.env;
-if (process.argv[2] === "--version") {
+const forever = () => setInterval(() => {}, 1 << 30);
+
+function version() {
+  if (env.FAKE_PLUGIN_VERSION_HANG) return forever();
   if (env.FAKE_PLUGIN_VERSION_EXIT) process.exit(Number(env.FAKE_PLUGIN_VERSION_EXIT));
   process.stdout.write((env.FAKE_PLUGIN_VERSION || "1.2.764.0") + "\\n");
-  process.exit(0);
 }
-fs.writeFileSync(env.FAKE_PLUGIN_RECORD, JSON.stringify({ argv: process.argv.slice(2), env, pid: process.pid }));
-fs.appendFileSync(env.FAKE_PLUGIN_RECORD + ".pids", process.pid + "\\n");
-const status = Number(env.FAKE_PLUGIN_EXIT || "0");
-if (env.FAKE_PLUGIN_WAIT_STDIN) {
-  process.stdout.write("fake-plugin-running " + process.pid + "\\n");
-  process.stdin.resume();
-  process.stdin.on("end", () => process.exit(status));
-} else if (env.FAKE_PLUGIN_SIGNAL_SELF) process.kill(process.pid, env.FAKE_PLUGIN_SIGNAL_SELF);
-else if (env.FAKE_PLUGIN_SIGNAL_PARENT === "SIGTERM") {
-  // Wait (event-driven) for the parent to pass the signal back to us.
-  process.on("SIGTERM", () => process.exit(42));
-  process.kill(process.ppid, "SIGTERM");
-  setInterval(() => {}, 1 << 30);
-} else {
+
+function session() {
+  fs.writeFileSync(env.FAKE_PLUGIN_RECORD, JSON.stringify({ argv: process.argv.slice(2), env, pid: process.pid }));
+  fs.appendFileSync(env.FAKE_PLUGIN_RECORD + ".pids", process.pid + "\\n");
+  const status = Number(env.FAKE_PLUGIN_EXIT || "0");
+  if (env.FAKE_PLUGIN_WAIT_STDIN) {
+    process.stdout.write("fake-plugin-running " + process.pid + "\\n");
+    process.stdin.resume();
+    process.stdin.on("end", () => process.exit(status));
+    return;
+  }
+  if (env.FAKE_PLUGIN_SIGNAL_SELF) return process.kill(process.pid, env.FAKE_PLUGIN_SIGNAL_SELF);
+  if (env.FAKE_PLUGIN_SIGNAL_PARENT === "SIGTERM") {
+    // Wait (event-driven) for the parent to pass the signal back to us.
+    process.on("SIGTERM", () => process.exit(42));
+    process.kill(process.ppid, "SIGTERM");
+    return forever();
+  }
   if (env.FAKE_PLUGIN_SIGNAL_PARENT) process.kill(process.ppid, env.FAKE_PLUGIN_SIGNAL_PARENT);
   process.exitCode = status;
 }
+
+if (process.argv[2] === "--version") version();
+else session();
 `;
 
 export interface PluginRecord {

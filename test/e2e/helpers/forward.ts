@@ -124,9 +124,29 @@ export function startEchoServer(port = 0): Promise<TestServer> {
 
 export { freePort } from "./harness.js";
 
-/** Connects to 127.0.0.1:`port`. */
-export async function connectLocal(port: number): Promise<Socket> {
-  const socket = connect({ port, host: "127.0.0.1" });
+/**
+ * Connects to 127.0.0.1:`port`. With `seeResets`, the socket reads one byte at a time (still
+ * emitting "data"): libuv reports a reset that arrives right behind data as a plain end of data
+ * after a short read, so only a socket whose reads always fill the buffer reliably sees the
+ * ECONNRESET (what a C or Python client gets). Slower: for tests that tell RST from FIN.
+ */
+export async function connectLocal(port: number, options: { seeResets?: boolean } = {}): Promise<Socket> {
+  let socket: Socket;
+  if (options.seeResets) {
+    socket = connect({
+      port,
+      host: "127.0.0.1",
+      onread: {
+        buffer: Buffer.alloc(1),
+        callback: (length, buffer) => {
+          socket.emit("data", Buffer.from(buffer.subarray(0, length)));
+          return true;
+        },
+      },
+    });
+  } else {
+    socket = connect({ port, host: "127.0.0.1" });
+  }
   await once(socket, "connect");
   return socket;
 }
@@ -211,6 +231,7 @@ export interface ConnectionEnd {
 /**
  * Collects what `socket` receives from now on and resolves once it is closed: with `reset` when
  * the forward reset it (RST), `reset: false` after a clean FIN. The socket is never written here.
+ * A reset right behind data is only seen reliably on a `connectLocal(port, { seeResets: true })` socket.
  */
 export function collectUntilClosed(socket: Socket, timeoutMs = 30_000): Promise<ConnectionEnd> {
   const chunks: Buffer[] = [];
