@@ -15,7 +15,7 @@
  * Rows run a few at a time; each one starts its own CLI.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ import { spawn as spawnPty } from "node-pty";
 import { ALICE, INSTANCE } from "../../src/emulator/fixture/default.js";
 import { closedPort, startBannerServer } from "../emulator/helpers/emulator.js";
 import { assertNoChildProcesses, ensureBuilt } from "../reliability/helpers.js";
+import { Cleanup, generateKey } from "../ssh/openssh-tools.js";
 import {
   connectLocal,
   echoRoundTrip,
@@ -39,6 +40,7 @@ import {
   sessionProcesses,
   startCli,
 } from "./helpers/session-end.js";
+import { NON_INTERACTIVE_SSH_OPTIONS, runProcess, sshdUnavailableReason, startSshd } from "./helpers/sshd.js";
 import { pollUntil } from "./helpers/tmux.js";
 
 /** Every process these tests start is gone once the suites closed them. */
@@ -450,6 +452,13 @@ const ROWS: Row[] = [
     },
   },
 
+  // ---- --plugin ----
+  // TODO(issue 14 item 4, h2): `--plugin` rows for every command — the plugin missing (looked for
+  // before StartSession, so no session at all, exit 1 with the install hint), the plugin's normal
+  // end (its exit status, TerminateSession), the plugin killed by a signal, and SIGTERM to the CLI
+  // while the plugin runs. Today every --plugin run already calls TerminateSession when the plugin
+  // returns (runShell/runForward/runSsh), but the plugin-missing path still starts a session first.
+
   // ---- ssh ----
   {
     command: "ssh",
@@ -630,3 +639,73 @@ describe("every end path terminates the session, leaves nothing behind, and exit
     });
   }
 });
+
+describe("a real ssh client ending its ProxyCommand terminates the session", {
+  skip: sshdUnavailableReason(),
+}, () => {
+  const cleanup = new Cleanup();
+  after(() => cleanup.run());
+
+  test("ssh runs a command and exits: the orphaned proxy terminates the session and exits too", async () => {
+    ensureBuilt();
+    const emulator = await startEmulatorProcess();
+    cleanup.after(() => emulator.close());
+    const home = mkdtempSync(join(tmpdir(), "runas-ends-ssh-"));
+    cleanup.after(() => rmSync(home, { recursive: true, force: true }));
+    const key = await generateKey(join(home, "id_e2e"), "ed25519");
+    const sshd = await startSshd(cleanup, { authorizedKeys: [key.publicLine] });
+    const proxy = `${process.execPath} ${CLI} ssm ssh plain %r@%h:%p`;
+    const r = await runProcess(
+      "ssh",
+      [
+        ...NON_INTERACTIVE_SSH_OPTIONS,
+        "-F",
+        "/dev/null",
+        "-i",
+        key.path,
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        `ProxyCommand=${proxy}`,
+        "-p",
+        String(sshd.port),
+        `${sshd.user}@${INSTANCE.web}`,
+        "echo over-ssh",
+      ],
+      { env: { ...emulator.env, HOME: home }, timeoutMs: 30_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), "over-ssh\n");
+    assert.doesNotMatch(r.stderr, /aws-runas:/, "the proxy stays quiet when ssh hangs it up");
+    const sessions = (await emulator.admin("/_emulator/sessions")) as Array<{ sessionId: string }>;
+    assert.equal(sessions.length, 1);
+    const id = sessions[0]!.sessionId;
+    // ssh does not wait for its ProxyCommand: the proxy finishes on its own, promptly.
+    await pollUntil("TerminateSession from the proxy", async () => {
+      const entries = (await emulator.admin("/_emulator/requests")) as RequestEntry[];
+      return entries.some((e) => e.operation === "TerminateSession" && e.sessionId === id) ? true : undefined;
+    });
+    assert.equal((await sessionInfo(emulator, id))?.state, "Terminated");
+    await pollUntil("the proxy to exit", () =>
+      processesMatching((cmd) => cmd.includes(CLI) && cmd.includes(`:${sshd.port}`)).length === 0
+        ? true
+        : undefined,
+    );
+  });
+});
+
+/** Live processes of this machine whose command line satisfies `match`. */
+function processesMatching(match: (commandLine: string) => boolean): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, "utf8"))) continue;
+      if (match(readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ")))
+        found.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
