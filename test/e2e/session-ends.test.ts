@@ -20,10 +20,10 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { spawn as spawnPty } from "node-pty";
+import { type IPty, spawn as spawnPty } from "node-pty";
 import { ALICE, INSTANCE } from "../../src/emulator/fixture/default.js";
 import { closedPort, startBannerServer } from "../emulator/helpers/emulator.js";
-import { assertNoChildProcesses, ensureBuilt } from "../reliability/helpers.js";
+import { assertNoChildProcesses, childPids, commandLine, ensureBuilt } from "../reliability/helpers.js";
 import { Cleanup, generateKey } from "../ssh/openssh-tools.js";
 import {
   connectLocal,
@@ -110,6 +110,65 @@ function remoteProcess(sessionId: string, command: RegExp): Promise<number> {
 async function finish(cli: CliChild, sessionId: string): Promise<Ended> {
   const { code, signal } = await cli.exit();
   return { sessionId, code, signal, stderr: cli.stderr() };
+}
+
+/**
+ * `ssm shell` in a real terminal (node-pty) inside a bash script that records `stty -a` before
+ * and after it and its exit status; `pipe` follows the command (e.g. `| head -1`), `act` runs
+ * once the session has started. Asserts the terminal is restored.
+ */
+async function shellInTerminal(
+  { emulator, dir: root }: World,
+  pipe: string,
+  act: (pty: IPty, sessionId: string) => Promise<void>,
+): Promise<Ended> {
+  const dir = mkdtempSync(join(root, "tty-"));
+  const file = (name: string) => join(dir, name);
+  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  writeFileSync(
+    file("run.sh"),
+    [
+      `stty -a > ${q(file("before"))}`,
+      `${q(process.execPath)} ${q(CLI)} ${shellArgs().join(" ")} ${pipe}`,
+      `echo "\${PIPESTATUS[0]}" > ${q(file("status"))}`,
+      `stty -a > ${q(file("after"))}`,
+      "",
+    ].join("\n"),
+  );
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(emulator.env)) if (v !== undefined) env[k] = v;
+  const pty = spawnPty("/bin/bash", ["--noprofile", "--norc", file("run.sh")], {
+    name: "xterm",
+    cols: 100,
+    rows: 30,
+    cwd: dir,
+    env: { ...env, TERM: "xterm" },
+  });
+  let output = "";
+  let acting: Promise<void> | undefined;
+  const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
+  pty.onData((d) => {
+    output += d;
+    const id = /Starting session with SessionId: (\S+)/.exec(output)?.[1];
+    if (id && !acting) acting = act(pty, id);
+  });
+  const timer = setTimeout(() => pty.kill("SIGKILL"), 20_000);
+  await exited;
+  clearTimeout(timer);
+  await acting;
+  const id = /Starting session with SessionId: (\S+)/.exec(output)?.[1];
+  assert.ok(id, `no session started: ${output}`);
+  const settings = (name: string) =>
+    readFileSync(file(name), "utf8").replace(/rows \d+; columns \d+;/, "rows R; columns C;");
+  assert.equal(settings("after"), settings("before"), "the terminal is restored");
+  const code = Number(readFileSync(file("status"), "utf8").trim());
+  // The terminal shows stderr and stdout together: keep the client's own lines, escapes removed.
+  const stderr = output
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    .split(/\r?\n|\r/)
+    .filter((l) => /aws-runas|hint:|^\s+at /.test(l))
+    .join("\n");
+  return { sessionId: id, code, signal: null, stderr };
 }
 
 /** A shell that runs `command`, then gets `signal`. */
@@ -274,56 +333,25 @@ const ROWS: Row[] = [
     command: "shell",
     path: "stdout closed",
     name: "stdout closed with a terminal on stdin (`| head -1`): the terminal is restored",
-    async run({ emulator, dir: root }) {
-      const dir = mkdtempSync(join(root, "tty-"));
-      const file = (name: string) => join(dir, name);
-      const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-      writeFileSync(
-        file("run.sh"),
-        [
-          `stty -a > ${q(file("before"))}`,
-          `${q(process.execPath)} ${q(CLI)} ${shellArgs().join(" ")} | head -1`,
-          `echo "\${PIPESTATUS[0]}" > ${q(file("status"))}`,
-          `stty -a > ${q(file("after"))}`,
-          "",
-        ].join("\n"),
-      );
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(emulator.env)) if (v !== undefined) env[k] = v;
-      const pty = spawnPty("/bin/bash", ["--noprofile", "--norc", file("run.sh")], {
-        name: "xterm",
-        cols: 100,
-        rows: 30,
-        cwd: dir,
-        env: { ...env, TERM: "xterm" },
-      });
-      let output = "";
-      let typed = false;
-      const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
-      pty.onData((d) => {
-        output += d;
+    run: (w) =>
+      shellInTerminal(w, "| head -1", async (pty) => {
         // The remote prompt is not a whole line, so head waits: the first line is the echo.
-        if (!typed && /Starting session with SessionId/.test(output)) {
-          typed = true;
-          pty.write("yes\r");
-        }
-      });
-      const timer = setTimeout(() => pty.kill("SIGKILL"), 20_000);
-      await exited;
-      clearTimeout(timer);
-      const id = /Starting session with SessionId: (\S+)/.exec(output)?.[1];
-      assert.ok(id, `no session started: ${output}`);
-      const settings = (name: string) =>
-        readFileSync(file(name), "utf8").replace(/rows \d+; columns \d+;/, "rows R; columns C;");
-      assert.equal(settings("after"), settings("before"), "the terminal is restored");
-      const code = Number(readFileSync(file("status"), "utf8").trim());
-      // The pty shows stderr and stdout together; only the session's own lines may be there.
-      const stderr = output
-        .split(/\r?\n/)
-        .filter((l) => /aws-runas|hint:|^\s+at /.test(l))
-        .join("\n");
-      return { sessionId: id, code, signal: null, stderr };
-    },
+        pty.write("yes\r");
+      }),
+  },
+  {
+    command: "shell",
+    path: "SIGTERM",
+    name: "SIGTERM with a terminal: the terminal is restored",
+    message: /received SIGTERM: session \S+ was terminated/,
+    run: (w) =>
+      shellInTerminal(w, "", async (pty, id) => {
+        pty.write("sleep 300\r");
+        await remoteProcess(id, /^sleep 300$/);
+        const cli = childPids(pty.pid).find((pid) => commandLine(pid).includes(CLI));
+        assert.ok(cli, "the CLI runs in the terminal");
+        process.kill(cli, "SIGTERM");
+      }),
   },
   {
     command: "shell",
