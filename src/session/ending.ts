@@ -51,6 +51,11 @@ export interface StopWatch {
   readonly stopped: Promise<StopReason>;
   /** The reason, once there is one. */
   readonly reason: StopReason | undefined;
+  /**
+   * Stops watching `signal`: its owner handles it from now on (a running shell sends SIGINT on
+   * to the remote side as a byte; until then Ctrl-C ends the session like the other signals).
+   */
+  release(signal: StopSignal): void;
   /** Removes every listener; signals act normally again. Idempotent. */
   dispose(): void;
 }
@@ -64,6 +69,7 @@ export function watchStop(options: StopWatchOptions): StopWatch {
     resolveStopped = resolve;
   });
   const cleanups: Array<() => void> = [];
+  const signalListeners = new Map<StopSignal, () => void>();
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
@@ -89,6 +95,7 @@ export function watchStop(options: StopWatchOptions): StopWatch {
       else stop({ kind: "signal", signal });
     };
     source.on(signal, onSignal);
+    signalListeners.set(signal, onSignal);
     cleanups.push(() => source.off(signal, onSignal));
   }
 
@@ -109,6 +116,11 @@ export function watchStop(options: StopWatchOptions): StopWatch {
     stopped,
     get reason() {
       return reason;
+    },
+    release(signal) {
+      const listener = signalListeners.get(signal);
+      if (listener) source.off(signal, listener);
+      signalListeners.delete(signal);
     },
     dispose,
   };

@@ -19,6 +19,8 @@ export interface ShellSessionOptions {
   signals?: NodeJS.EventEmitter;
   /** Timers of the end-of-input Ctrl-D repeat (injected for tests). */
   clock?: Clock;
+  /** Called once the session runs, before SIGINT & co. are sent on as bytes. */
+  onRunning?: () => void;
 }
 
 /** Signals that become bytes for the remote terminal when they reach us anyway (not a TTY, or `kill`). */
@@ -60,6 +62,7 @@ export async function runShellSession(options: ShellSessionOptions): Promise<Ses
     };
     sendSize();
     on(io.stdout, "resize", sendSize);
+    options.onRunning?.();
     for (const [signal, byte] of Object.entries(SIGNAL_BYTES)) {
       on(signals, signal, () => channel.write(Buffer.from([byte])));
     }

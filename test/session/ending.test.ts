@@ -29,6 +29,16 @@ test("the stop watch: the first signal is the reason, a second one forces, dispo
   assert.equal(source.listenerCount("SIGTERM") + source.listenerCount("SIGHUP"), 0);
 });
 
+test("the stop watch: a released signal is left to its new owner (a running shell's Ctrl-C)", async () => {
+  const source = new EventEmitter();
+  const watch = watchStop({ signals: ["SIGINT", "SIGTERM"], source, force: () => assert.fail("no force") });
+  watch.release("SIGINT");
+  assert.equal(source.listenerCount("SIGINT"), 0);
+  source.emit("SIGTERM");
+  assert.deepEqual(await watch.stopped, { kind: "signal", signal: "SIGTERM" });
+  watch.dispose();
+});
+
 test("the stop watch: a stdout write error (EPIPE) is a quiet stop, and later errors never crash", async () => {
   const stdout = new PassThrough();
   const watch = watchStop({ signals: [], source: new EventEmitter(), stdout });

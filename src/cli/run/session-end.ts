@@ -20,9 +20,12 @@ import type { RunContext } from "../context.js";
 
 export type SessionCommand = "shell" | "forward" | "ssh";
 
-/** The signals that end each command; the shell sends SIGINT on to the remote side instead. */
+/**
+ * The signals that end each command. A shell releases SIGINT once it runs: from then on Ctrl-C
+ * goes to the remote side as a byte.
+ */
 const STOP_SIGNALS: Readonly<Record<SessionCommand, readonly StopSignal[]>> = {
-  shell: ["SIGTERM", "SIGHUP"],
+  shell: ["SIGINT", "SIGTERM", "SIGHUP"],
   forward: ["SIGINT", "SIGTERM", "SIGHUP"],
   ssh: ["SIGINT", "SIGTERM", "SIGHUP"],
 };
