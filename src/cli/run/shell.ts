@@ -39,7 +39,8 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
         throw error;
       });
       // An error or signal line comes next: start it on a line of its own.
-      const quiet = outcome.kind === "closed" ? outcome.output === "" : outcome.reason.kind === "stdout-closed";
+      const quiet =
+        outcome.kind === "closed" ? outcome.output === "" : outcome.reason.kind === "stdout-closed";
       if (!quiet) ctx.stdout.write("\r\n");
       return exitCodeFor("shell", outcome, started.sessionId, () =>
         ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`),
