@@ -158,12 +158,23 @@ export class DataChannel extends Duplex {
     return channel;
   }
 
-  /** Resolves when session data may flow (handshake complete, or first output of a shell). */
+  /**
+   * Resolves when session data may flow (handshake complete, or first output of a shell); rejects
+   * when the channel closes first.
+   */
   whenReady(): Promise<void> {
     if (this.#state === "ready") return Promise.resolve();
     if (this.#state === "closed")
       return Promise.reject(new ChannelError("CHANNEL_CLOSED", "the session has ended"));
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    // Waiters run when the channel becomes ready or closes: closed first is a failure, else a
+    // session refused before it started would leave its caller waiting forever.
+    return new Promise((resolve, reject) =>
+      this.#readyWaiters.push(() =>
+        this.#state === "ready"
+          ? resolve()
+          : reject(new ChannelError("CHANNEL_CLOSED", "the session ended before it was ready")),
+      ),
+    );
   }
 
   get isReady(): boolean {

@@ -4,7 +4,7 @@
  *
  * | route | effect |
  * |---|---|
- * | `GET /_emulator/requests` | request log (service, operation, access key id, principal, time, status) |
+ * | `GET /_emulator/requests` | request log (service, operation, access key id, principal, time, status, session id; clients' Flag messages as `ssmmessages` `Flag`) |
  * | `DELETE /_emulator/requests` | clears the log |
  * | `GET /_emulator/clock` | `{"now": ISO, "offsetSeconds": n}` |
  * | `POST /_emulator/clock` `{"advanceSeconds": N}` | moves the emulator clock forward |

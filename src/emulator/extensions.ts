@@ -6,6 +6,7 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "../log.js";
+import type { RequestLog } from "./api/request-log.js";
 import type { AuthorizedKeyStore } from "./authorized-keys.js";
 import type { AdjustableClock } from "./clock.js";
 import { dnsExtension } from "./dns/index.js";
@@ -34,6 +35,8 @@ export interface EmulatorContext {
   endpointUrl: string;
   stateDir: string;
   logger: Logger;
+  /** The request log of `GET /_emulator/requests` (the gateway adds the clients' flags). */
+  requestLog?: RequestLog;
 }
 
 /** A started extension. */

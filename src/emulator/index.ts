@@ -204,6 +204,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       endpointUrl,
       stateDir,
       logger,
+      requestLog,
     };
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: endpointUrl,

@@ -15,6 +15,7 @@ import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { MuxSession } from "../mux/index.js";
 import { FlagValue } from "../protocol/index.js";
+import { channelEnded, type SessionOutcome, type StopReason, untilReady } from "./ending.js";
 import { muxKeepAliveFor, type PortMode, portModeFor } from "./versions.js";
 
 /** The local listener, bound before StartSession so a busy port fails fast. */
@@ -48,13 +49,14 @@ export interface PortSessionOptions {
   channel: DataChannel;
   server: Server;
   logger: Logger;
-  /** Resolves when the user asks to stop (Ctrl-C / SIGTERM). */
-  stop: Promise<void>;
+  /** Resolves when the user asks to stop (Ctrl-C / SIGTERM / SIGHUP): see `ending.ts`. */
+  stop: Promise<StopReason>;
 }
 
 export interface PortSessionResult {
   mode: PortMode;
-  exitCode: number;
+  /** How it ended; the caller terminates the session (flag and API) and picks the exit code. */
+  outcome: SessionOutcome;
 }
 
 /** Serves connections until the session ends or `stop` resolves. */
@@ -73,21 +75,18 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
     logger.info(`Connection accepted for session [${channel.sessionId}]`);
   };
 
-  const ended = new Promise<number>((resolve, reject) => {
-    channel.once("channelClosed", () => resolve(0));
-    channel.once("error", reject);
-    channel.once("close", () => resolve(0));
-  });
-  const stopped = options.stop.then(() => "stop" as const);
+  const ended = Promise.race([
+    channelEnded(channel),
+    options.stop.then((reason): SessionOutcome => ({ kind: "stopped", reason })),
+  ]);
 
-  await Promise.race([channel.whenReady(), ended, stopped]);
+  const first = await untilReady(channel, ended);
   const mode = portModeFor(channel.agentVersion, channel.sessionType?.properties ?? null);
-  if (!channel.isReady) {
-    // Closed before the session ever started: the agent refused it (the reason is printed).
+  if (first !== "ready") {
+    // Ended before the session ever started: the agent refused it (channel_closed says why).
     server.off("connection", hold);
     for (const socket of pending.splice(0)) socket.destroy();
-    if ((await Promise.race([ended, stopped])) === "stop") channel.terminate();
-    return { mode, exitCode: 1 };
+    return { mode, outcome: first };
   }
   server.off("connection", hold);
   logger.debug(`port session mode: ${mode} (agent ${channel.agentVersion ?? "unknown"})`);
@@ -121,14 +120,13 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
     closeAll = () => basic.close();
   }
 
-  const outcome = await Promise.race([ended, stopped]);
-  server.close();
-  closeAll();
-  if (outcome === "stop") {
-    channel.terminate();
-    return { mode, exitCode: 0 };
+  try {
+    return { mode, outcome: await ended };
+  } finally {
+    // Also when the channel died with an error: open local connections would keep us alive.
+    server.close();
+    closeAll();
   }
-  return { mode, exitCode: outcome };
 }
 
 function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {

@@ -5,28 +5,34 @@
  * reach the remote side as bytes (raw mode), never as local signals.
  */
 import { type Clock, type DataChannel, systemClock, type TimerHandle } from "../datachannel/index.js";
-import { ChannelError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { channelEnded, type SessionOutcome, type StopReason, untilReady } from "./ending.js";
 import { enterRawMode, type TerminalIo, terminalSize } from "./terminal.js";
 
 export interface ShellSessionOptions {
   channel: DataChannel;
   io: TerminalIo & { stderr: NodeJS.WritableStream };
   logger: Logger;
-  /** Process-level signal source (injected for tests). */
+  /** Resolves when the client must leave (SIGTERM, SIGHUP, stdout closed): see `ending.ts`. */
+  stop?: Promise<StopReason>;
+  /** Process-level signal source for the signals sent on as bytes (injected for tests). */
   signals?: NodeJS.EventEmitter;
   /** Timers of the end-of-input Ctrl-D repeat (injected for tests). */
   clock?: Clock;
+  /** Called once the session runs, before SIGINT & co. are sent on as bytes. */
+  onRunning?: () => void;
 }
 
 /** Signals that become bytes for the remote terminal when they reach us anyway (not a TTY, or `kill`). */
 const SIGNAL_BYTES: Record<string, number> = { SIGINT: 0x03, SIGTSTP: 0x1a, SIGQUIT: 0x1c };
-/** Signals that end the client: the terminal is restored first. */
-const FATAL_SIGNALS = ["SIGTERM", "SIGHUP"] as const;
 const CTRL_D = Buffer.from([0x04]);
 
-/** Runs the session until the remote side closes it; resolves with the exit code. */
-export async function runShellSession(options: ShellSessionOptions): Promise<number> {
+/**
+ * Runs the session until the remote side closes it or `stop` resolves; resolves with how it
+ * ended (the caller terminates the session and picks the exit code). The terminal is restored
+ * before this returns, on every path.
+ */
+export async function runShellSession(options: ShellSessionOptions): Promise<SessionOutcome> {
   const { channel, io, logger } = options;
   const signals = options.signals ?? process;
   const raw = enterRawMode(io);
@@ -37,23 +43,18 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
   };
 
   try {
-    const ended = new Promise<number>((resolve, reject) => {
-      channel.once("channelClosed", () => resolve(0));
-      channel.once("error", reject);
-      channel.once("close", () => resolve(0));
-      for (const signal of FATAL_SIGNALS) {
-        on(signals, signal, () =>
-          reject(new ChannelError("SIGNAL", `received ${signal}, leaving the session`)),
-        );
-      }
-    });
+    const stopped = (options.stop ?? new Promise<never>(() => {})).then(
+      (reason): SessionOutcome => ({ kind: "stopped", reason }),
+    );
+    const ended = Promise.race([channelEnded(channel), stopped]);
 
     channel.once("ready", (info: { customerMessage: string }) => {
       if (info.customerMessage) io.stderr.write(`${info.customerMessage}\n`);
     });
-    await Promise.race([channel.whenReady(), ended]);
-    // Closed before any output or handshake: the session never started.
-    if (!channel.isReady) return (await ended) === 0 ? 1 : await ended;
+    // Closed before any output or handshake: a command that printed nothing, or a session that
+    // never started (then channel_closed carries the reason).
+    const first = await untilReady(channel, ended);
+    if (first !== "ready") return first;
 
     const sendSize = () => {
       const size = terminalSize(io);
@@ -61,12 +62,13 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
     };
     sendSize();
     on(io.stdout, "resize", sendSize);
+    options.onRunning?.();
     for (const [signal, byte] of Object.entries(SIGNAL_BYTES)) {
       on(signals, signal, () => channel.write(Buffer.from([byte])));
     }
 
     channel.pipe(io.stdout, { end: false });
-    pumpInput(io, channel, logger, options.clock ?? systemClock);
+    cleanups.push(pumpInput(io, channel, logger, options.clock ?? systemClock));
     return await ended;
   } finally {
     for (const cleanup of cleanups.reverse()) cleanup();
@@ -89,7 +91,7 @@ const EOF_REPEAT_MAX_MS = 4000;
  * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
  * gets Ctrl-D on an empty line (repeated, see above), so scripts end the session cleanly.
  */
-function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: Clock): void {
+function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: Clock): () => void {
   let last = 0x0a;
   const onData = (chunk: Buffer) => {
     if (chunk.length > 0) last = chunk[chunk.length - 1]!;
@@ -115,7 +117,7 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: 
     if (repeat) scheduleRepeat();
   };
   io.stdin.on("data", onData);
-  io.stdin.once("end", () => {
+  const onEnd = () => {
     logger.debug("stdin closed: sending end-of-input to the remote shell");
     if (channel.writable) {
       // A shell runs its last line at end of input even without a newline; readline would
@@ -125,12 +127,17 @@ function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: 
       channel.on("data", onOutput);
       scheduleRepeat();
     }
-  });
+  };
+  io.stdin.once("end", onEnd);
   io.stdin.resume();
-  // A plain listener: once() would reject (unhandled) when the channel dies with an error.
-  channel.once("close", () => {
+  const stopPump = () => {
     io.stdin.off("data", onData);
+    io.stdin.off("end", onEnd);
     channel.off("data", onOutput);
     repeat?.cancel();
-  });
+    repeat = undefined;
+  };
+  // A plain listener: once() would reject (unhandled) when the channel dies with an error.
+  channel.once("close", stopPump);
+  return stopPump;
 }

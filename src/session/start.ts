@@ -103,11 +103,42 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
   });
 }
 
+/** How long TerminateSession may take before the client gives up on it (it is exiting anyway). */
+const TERMINATE_TIMEOUT_MS = 5000;
+
 /** TerminateSession; failures are logged, not thrown (the session is ending anyway). */
 export async function terminateSession(ssm: SSMClient, sessionId: string, logger: Logger): Promise<void> {
   try {
-    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }), {
+      abortSignal: AbortSignal.timeout(TERMINATE_TIMEOUT_MS),
+    });
   } catch (error) {
     logger.debug(`TerminateSession failed: ${(error as Error).message}`);
   }
+}
+
+export interface EndSessionOptions {
+  ssm: SSMClient;
+  sessionId: string;
+  logger: Logger;
+  /** The data channel, when it was opened. */
+  channel?: DataChannel | undefined;
+  /** Port sessions (forward, ssh): send Flag TerminateSession first (ssm-protocol.md §6.3). */
+  flag?: boolean;
+}
+
+/**
+ * Ends a session we started, whatever ended it (normal end, remote exit, error, signal, closed
+ * pipe...): the TerminateSession flag for port sessions (the agent stops at once), the channel
+ * closed (a graceful close flushes that flag), then the TerminateSession API, which also covers
+ * shells (their agents ignore flags), old agents and channels that never opened. Calling the API
+ * after the session already ended is harmless: the service answers it the same way.
+ */
+export async function endSession(options: EndSessionOptions): Promise<void> {
+  const { channel } = options;
+  if (channel) {
+    if (options.flag) channel.terminate();
+    channel.close();
+  }
+  await terminateSession(options.ssm, options.sessionId, options.logger);
 }

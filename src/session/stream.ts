@@ -5,30 +5,42 @@
  */
 import type { DataChannel } from "../datachannel/index.js";
 import type { Logger } from "../log.js";
+import { channelEnded, type SessionOutcome, type StopReason, untilReady } from "./ending.js";
 
 export interface StreamSessionOptions {
   channel: DataChannel;
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   logger: Logger;
+  /** Resolves when the client must leave (signal, stdout closed): see `ending.ts`. */
+  stop?: Promise<StopReason>;
 }
 
-/** Resolves with the exit code once either side has finished. */
-export async function runStreamSession(options: StreamSessionOptions): Promise<number> {
+/**
+ * Resolves with how the session ended: the remote side closed it (sshd hung up), stdin ended
+ * (ssh quit), or `stop`. The caller terminates the session.
+ */
+export async function runStreamSession(options: StreamSessionOptions): Promise<SessionOutcome> {
   const { channel, stdin, stdout, logger } = options;
-  await channel.whenReady();
+  const stopped = (options.stop ?? new Promise<never>(() => {})).then(
+    (reason): SessionOutcome => ({ kind: "stopped", reason }),
+  );
+  const ended = Promise.race([channelEnded(channel), stopped]);
+  // A session refused before it was ready (nothing listens on the port) ends here at once.
+  const first = await untilReady(channel, ended);
+  if (first !== "ready") return first;
   channel.pipe(stdout);
   stdin.pipe(channel, { end: false });
-  return new Promise<number>((resolve, reject) => {
-    channel.once("error", reject);
-    channel.once("end", () => resolve(0));
-    channel.once("channelClosed", () => resolve(0));
+  const stdinEnded = new Promise<SessionOutcome>((resolve) => {
     stdin.once("end", () => {
       // ssh closed its side: end the session now instead of leaving it to the idle timeout.
       logger.debug("stdin closed: terminating the session");
-      stdin.unpipe(channel);
-      channel.terminate();
-      resolve(0);
+      resolve({ kind: "stopped", reason: { kind: "stdin-closed" } });
     });
   });
+  try {
+    return await Promise.race([ended, stdinEnded]);
+  } finally {
+    stdin.unpipe(channel);
+  }
 }

@@ -77,7 +77,7 @@ test("after piped input ends: Ctrl-D, then again each time the session is quiet,
   // Once the session is over, nothing more is sent.
   channel.emit("channelClosed");
   channel.destroy();
-  assert.equal(await session, 0);
+  assert.deepEqual(await session, { kind: "closed", output: "" });
   const count = channel.written.length;
   clock.advance(60_000);
   assert.equal(channel.written.length, count);
@@ -91,5 +91,5 @@ test("input that is still open sends no Ctrl-D however long the session is quiet
   assert.deepEqual(channel.written, ["sleep 600\n"]);
   channel.emit("channelClosed");
   channel.destroy();
-  assert.equal(await session, 0);
+  assert.deepEqual(await session, { kind: "closed", output: "" });
 });

@@ -8,7 +8,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smit
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
 import type { DataChannel } from "../../datachannel/index.js";
 import { RunasError } from "../../errors.js";
-import { openSessionChannel, type StartedSession, terminateSession } from "../../session/start.js";
+import { openSessionChannel, type StartedSession } from "../../session/start.js";
 import {
   createAwsLookups,
   createDnsLookupFromEnv,
@@ -87,31 +87,24 @@ export async function resolveInstance(
   return resolved;
 }
 
-/** The data channel of a started session, on the session's own SSM/KMS clients and credentials. */
+/**
+ * The data channel of a started session, on the session's own SSM/KMS clients and credentials.
+ * The caller terminates the session on every path, also when this fails.
+ */
 export async function openChannel(
   aws: AwsSession,
   started: StartedSession,
   target: string,
   ctx: RunContext,
 ): Promise<DataChannel> {
-  const ssm = await aws.client("ssm");
-  const channel = await openSessionChannel({
-    ssm,
+  return openSessionChannel({
+    ssm: await aws.client("ssm"),
     kms: () => aws.client("kms"),
     started,
     target,
     logger: ctx.logger,
     ...(aws.caBundle ? { ca: aws.caBundle } : {}),
-  }).catch(async (error: unknown) => {
-    // The session exists on the service side: do not leave it waiting for a client that failed.
-    await terminateSession(ssm, started.sessionId, ctx.logger);
-    throw error;
   });
-  // The service says why it closed a session here (e.g. the agent could not reach the port).
-  channel.once("channelClosed", ({ output }: { output: string }) => {
-    if (output.trim()) ctx.stderr.write(`\nSessionId: ${started.sessionId} : ${output.trim()}\n`);
-  });
-  return channel;
 }
 
 async function readCaBundle(path: string | undefined): Promise<Buffer | undefined> {

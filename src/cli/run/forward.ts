@@ -1,10 +1,11 @@
 /** Runs `aws-runas ssm forward`: listener → credentials → target → StartSession → port session. */
 import { listenLocal, runPortSession } from "../../session/port.js";
-import { type StartSessionRequest, startSession, terminateSession } from "../../session/start.js";
+import { type StartSessionRequest, startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ForwardInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { preparePluginFor, runWithPlugin } from "./plugin.js";
+import { exitCodeFor, runStartedSession } from "./session-end.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runForward(input: ForwardInput, ctx: RunContext): Promise<number> {
@@ -34,26 +35,28 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
           parameters: { portNumber: [String(input.remotePort)], localPortNumber: [String(localPort)] },
         };
     const ssm = await aws.client("ssm");
-    const started = await startSession(ssm, request, ctx.logger);
-    if (!server)
+    if (!server) {
+      const started = await startSession(ssm, request, ctx.logger);
       return await runWithPlugin({ plugin: plugin!, aws, started, request, ctx, interactive: false });
-
-    const channel = await openChannel(aws, started, instanceId, ctx);
-    ctx.stderr.write(
-      `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,
-    );
-    const stop = new Promise<void>((resolve) => {
-      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
-    });
-    try {
-      const result = await runPortSession({ channel, server, logger: ctx.logger, stop });
-      // The flag ends mux and new basic sessions; the API call covers old agents and is harmless otherwise.
-      await terminateSession(ssm, started.sessionId, ctx.logger);
-      ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`);
-      return result.exitCode;
-    } finally {
-      channel.close();
     }
+
+    const start = () => startSession(ssm, request, ctx.logger);
+    return await runStartedSession({ command: "forward", ssm, ctx, start }, async (started, scope) => {
+      const channel = await openChannel(aws, started, instanceId, ctx);
+      scope.setChannel(channel);
+      ctx.stderr.write(
+        `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,
+      );
+      const { outcome } = await runPortSession({
+        channel,
+        server,
+        logger: ctx.logger,
+        stop: scope.stop.stopped,
+      });
+      return exitCodeFor("forward", outcome, started.sessionId, () =>
+        ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`),
+      );
+    });
   } finally {
     server?.close();
     aws.destroy();

@@ -5,6 +5,7 @@ import type { RunContext } from "../context.js";
 import type { ShellInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { preparePluginFor, runWithPlugin } from "./plugin.js";
+import { exitCodeFor, runStartedSession } from "./session-end.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runShell(input: ShellInput, ctx: RunContext): Promise<number> {
@@ -18,20 +19,33 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
       parameters: copyParameters(input.parameters),
     };
     const ssm = await aws.client("ssm");
-    const started = await startSession(ssm, request, ctx.logger);
-    if (plugin) return await runWithPlugin({ plugin, aws, started, request, ctx, interactive: true });
-    ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
-    const channel = await openChannel(aws, started, instanceId, ctx);
-    try {
-      const code = await runShellSession({ channel, io: ctx, logger: ctx.logger }).catch((error: unknown) => {
+    if (plugin) {
+      const started = await startSession(ssm, request, ctx.logger);
+      return await runWithPlugin({ plugin, aws, started, request, ctx, interactive: true });
+    }
+    const start = () => startSession(ssm, request, ctx.logger);
+    return await runStartedSession({ command: "shell", ssm, ctx, start }, async (started, scope) => {
+      ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
+      const channel = await openChannel(aws, started, instanceId, ctx);
+      scope.setChannel(channel);
+      const outcome = await runShellSession({
+        channel,
+        io: ctx,
+        logger: ctx.logger,
+        stop: scope.stop.stopped,
+        onRunning: () => scope.stop.release("SIGINT"),
+      }).catch((error: unknown) => {
         ctx.stdout.write("\r\n"); // the remote output may have left the cursor mid-line
         throw error;
       });
-      ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`);
-      return code;
-    } finally {
-      channel.close();
-    }
+      // An error or signal line comes next: start it on a line of its own.
+      const quiet =
+        outcome.kind === "closed" ? outcome.output === "" : outcome.reason.kind === "stdout-closed";
+      if (!quiet) ctx.stdout.write("\r\n");
+      return exitCodeFor("shell", outcome, started.sessionId, () =>
+        ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`),
+      );
+    });
   } finally {
     aws.destroy();
   }

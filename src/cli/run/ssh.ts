@@ -10,6 +10,7 @@ import type { RunContext } from "../context.js";
 import type { SshInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { preparePluginFor, runWithPlugin } from "./plugin.js";
+import { exitCodeFor, runStartedSession } from "./session-end.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> {
@@ -35,15 +36,24 @@ export async function runSsh(input: SshInput, ctx: RunContext): Promise<number> 
       parameters: { portNumber: [String(input.port)] },
     };
     const ssm = await aws.client("ssm");
-    const started = await startSession(ssm, request, ctx.logger);
-    if (plugin) return await runWithPlugin({ plugin, aws, started, request, ctx, interactive: false });
-    ctx.logger.debug(`Starting session with SessionId: ${started.sessionId}`);
-    const channel = await openChannel(aws, started, instanceId, ctx);
-    try {
-      return await runStreamSession({ channel, stdin: ctx.stdin, stdout: ctx.stdout, logger: ctx.logger });
-    } finally {
-      channel.close();
+    if (plugin) {
+      const started = await startSession(ssm, request, ctx.logger);
+      return await runWithPlugin({ plugin, aws, started, request, ctx, interactive: false });
     }
+    const start = () => startSession(ssm, request, ctx.logger);
+    return await runStartedSession({ command: "ssh", ssm, ctx, start }, async (started, scope) => {
+      ctx.logger.debug(`Starting session with SessionId: ${started.sessionId}`);
+      const channel = await openChannel(aws, started, instanceId, ctx);
+      scope.setChannel(channel);
+      const outcome = await runStreamSession({
+        channel,
+        stdin: ctx.stdin,
+        stdout: ctx.stdout,
+        logger: ctx.logger,
+        stop: scope.stop.stopped,
+      });
+      return exitCodeFor("ssh", outcome, started.sessionId);
+    });
   } finally {
     aws.destroy();
   }

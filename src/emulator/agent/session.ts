@@ -79,6 +79,8 @@ export interface AgentSessionEvents {
   end: [AgentSessionEnd];
   /** After the handshake (or at once for plain shells): the plugin runs. */
   running: [];
+  /** Every Flag message the client sent (whether or not this session type acts on it). */
+  flag: [number];
 }
 
 /** Bytes of the KMS challenge (AGT `handshake`: 64 random bytes). */
@@ -188,6 +190,13 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   }
 
   #onStreamMessage(m: DecodedMessage): Delivery {
+    if (m.payloadType === PayloadType.flag) {
+      try {
+        this.emit("flag", decodeFlag(m.payload));
+      } catch {
+        // A malformed flag is ignored below as well.
+      }
+    }
     if (this.#state === "handshake") return this.#onHandshakeMessage(m);
     if (this.#state !== "running" || !this.#plugin) return "ok";
     switch (m.payloadType) {
@@ -355,12 +364,12 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const shell = pickShell(this.#env.shell);
     switch (this.spec.sessionType) {
       case "Standard_Stream":
-        return ShellPlugin.start(host, shellLaunch(shell));
+        return ShellPlugin.start(host, shellLaunch(shell, undefined, this.#processEnv()));
       case "InteractiveCommands": {
         const props = this.spec.properties as CommandProperties | null;
         const command = (process.platform === "darwin" ? props?.macos : props?.linux)?.commands ?? "";
         if (command === "") throw new AgentError("AGENT_SHELL", "InteractiveCommands needs a command.");
-        return ShellPlugin.start(host, shellLaunch(shell, command));
+        return ShellPlugin.start(host, shellLaunch(shell, command, this.#processEnv()));
       }
       case "Port": {
         const props = this.spec.properties as PortProperties;
@@ -381,6 +390,14 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           : BasicPortPlugin.start(host, target, props.type === "LocalPortForwarding");
       }
     }
+  }
+
+  /**
+   * The environment of the session's processes: the emulator's own, plus the session id, so a
+   * test can find every process a session left behind (children inherit it; see the README).
+   */
+  #processEnv(): NodeJS.ProcessEnv {
+    return { ...process.env, RUNAS_EMULATOR_SESSION_ID: this.spec.sessionId };
   }
 
   #pluginHost(): PluginHost {

@@ -1,6 +1,7 @@
 /**
- * The request log behind `GET /_emulator/requests`: one entry per API call, for tests that check
- * which calls a client made and with which identity. Never holds secrets.
+ * The request log behind `GET /_emulator/requests`: one entry per API call, and one per Flag
+ * message a client sent on a data channel, for tests that check which calls a client made, with
+ * which identity, and how it ended its sessions. Never holds secrets.
  */
 
 export interface RequestLogEntry {
@@ -15,6 +16,13 @@ export interface RequestLogEntry {
   /** AWS error code for failed calls. */
   errorCode: string | undefined;
   requestId: string;
+  /** The session the call was about (SSM `SessionId`, or the one StartSession created). */
+  sessionId?: string | undefined;
+  /**
+   * For `service: "ssmmessages", operation: "Flag"`: the Flag message the client sent on the data
+   * channel (`TerminateSession`, `DisconnectToPort`...), so tests see how a session was ended.
+   */
+  flag?: string | undefined;
 }
 
 /** A bounded in-memory log (oldest entries drop first). */

@@ -191,6 +191,8 @@ export async function handleApiRequest(
     accessKeyId: undefined as string | undefined,
     principal: undefined as string | undefined,
     requestId,
+    sessionId:
+      !(r instanceof ApiError) && typeof r.json.SessionId === "string" ? r.json.SessionId : undefined,
   };
   let response: ApiResponse;
   let errorCode: string | undefined;
@@ -222,6 +224,8 @@ export async function handleApiRequest(
         throw accessDenied(r.protocol, key.principal.arn, action, resourceFor(call, ctx));
       }
       const result = await r.handler(call, ctx);
+      const created = (result as { SessionId?: unknown } | undefined)?.SessionId;
+      if (entry.sessionId === undefined && typeof created === "string") entry.sessionId = created;
       response = success(r, requestId, result);
     } catch (error) {
       let apiError: ApiError;

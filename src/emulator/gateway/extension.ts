@@ -24,7 +24,7 @@ export function createGatewayExtension(options: GatewayExtensionOptions = {}): E
     name: "gateway",
     async start(ctx: EmulatorContext): Promise<ExtensionHandle> {
       const gateway = new SessionGateway({
-        directory: registryDirectory(ctx.sessions),
+        directory: registryDirectory(ctx.sessions, ctx.requestLog),
         agent: {
           pacing: ctx.pacing,
           remoteHosts: ctx.fixture.remoteHosts,

@@ -299,6 +299,7 @@ export class SessionGateway {
     };
     this.#channels.set(sessionId, channel);
     agent.once("end", (end) => this.#onAgentEnd(sessionId, channel, end));
+    agent.on("flag", (flag) => this.#options.directory.flagReceived?.(sessionId, flag));
     return channel;
   }
 

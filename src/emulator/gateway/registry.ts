@@ -3,7 +3,10 @@
  * connection state.
  */
 
+import { randomUUID } from "node:crypto";
+import { FlagValue } from "../../protocol/index.js";
 import type { AgentSessionSpec } from "../agent/types.js";
+import type { RequestLog } from "../api/request-log.js";
 import { AGENT_VERSION } from "../fixture/default.js";
 import type { EmulatorSession, SessionRegistry } from "../sessions.js";
 import type { SessionDirectory } from "./types.js";
@@ -21,9 +24,29 @@ export function agentSpecOf(session: EmulatorSession): AgentSessionSpec {
   };
 }
 
-/** A {@link SessionDirectory} backed by the registry. */
-export function registryDirectory(registry: SessionRegistry): SessionDirectory {
+const FLAG_NAMES: Readonly<Record<number, string>> = {
+  [FlagValue.disconnectToPort]: "DisconnectToPort",
+  [FlagValue.terminateSession]: "TerminateSession",
+  [FlagValue.connectToPortError]: "ConnectToPortError",
+};
+
+/** A {@link SessionDirectory} backed by the registry; client flags go to `log` when given. */
+export function registryDirectory(registry: SessionRegistry, log?: RequestLog): SessionDirectory {
   return {
+    flagReceived(sessionId, flag) {
+      log?.add({
+        time: new Date().toISOString(),
+        service: "ssmmessages",
+        operation: "Flag",
+        accessKeyId: undefined,
+        principal: registry.get(sessionId)?.createdBy,
+        status: 200,
+        errorCode: undefined,
+        requestId: randomUUID(),
+        sessionId,
+        flag: FLAG_NAMES[flag] ?? String(flag),
+      });
+    },
     authorize(sessionId, tokenValue) {
       if (!registry.validateToken(sessionId, tokenValue)) return undefined;
       const session = registry.get(sessionId);

@@ -16,4 +16,6 @@ export interface SessionDirectory {
   sessionEnded?(sessionId: string, output: string): void;
   /** A client websocket attached to the session (true) or went away (false). */
   connectionChanged?(sessionId: string, connected: boolean): void;
+  /** The client sent a Flag message (for the request log). */
+  flagReceived?(sessionId: string, flag: number): void;
 }
