@@ -12,9 +12,9 @@
  * ```
  */
 import { connect, type Socket } from "node:net";
-import type { Delivery } from "../../datachannel/endpoint.js";
 import { FlagValue } from "../../protocol/index.js";
 import { AGENT_CHUNK_SIZE } from "./chunks.js";
+import type { Delivery } from "./channel/channel.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
