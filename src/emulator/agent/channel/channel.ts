@@ -226,8 +226,8 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
     this.#counts.received++;
     switch (message.messageType) {
       case MessageType.acknowledge:
-        this.setPaused(false); // §5.1 (c)
         this.#onAck(message);
+        this.setPaused(false); // §5.1 (c); after the ack, so the acked message is not resent
         return;
       case MessageType.inputStreamData:
         this.setPaused(false);
