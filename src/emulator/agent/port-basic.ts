@@ -87,6 +87,7 @@ export class BasicPortPlugin implements SessionPlugin {
       gate: this.#host.gate,
       pacing: this.#host.pacing,
       send: (chunk) => this.#host.sendOutput(chunk),
+      clock: this.#host.clock,
     });
     const socket = connect({
       host: this.#target.host,

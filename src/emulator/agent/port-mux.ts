@@ -33,6 +33,7 @@ export class MuxPortPlugin implements SessionPlugin {
       gate: host.gate,
       pacing: host.pacing,
       send: (chunk) => host.sendOutput(chunk),
+      clock: host.clock,
     });
     this.#pump = pump;
     // smux frames are one byte stream toward the client, cut into 1 KiB Output payloads by the pump.

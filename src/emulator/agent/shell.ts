@@ -39,6 +39,7 @@ export class ShellPlugin implements SessionPlugin {
       pacing: host.pacing,
       send: (chunk) => host.sendOutput(chunk),
       utf8: true,
+      clock: host.clock,
     });
   }
 
