@@ -143,7 +143,7 @@ describe("ReliableEndpoint", () => {
     agent.attach({ send: (f) => agentFrames.push(f) });
     const acks: Buffer[] = [];
     const client = new ReliableEndpoint({
-        clock,
+      clock,
       onStreamMessage: (m) => {
         if (!ready) return "not-ready";
         seen.push(m.payload.toString());
@@ -169,7 +169,7 @@ describe("ReliableEndpoint", () => {
     let accept = true;
     const seen: string[] = [];
     const client = new ReliableEndpoint({
-        clock,
+      clock,
       onStreamMessage: (m) => {
         if (!accept && m.sequenceNumber === 2) return "not-ready";
         seen.push(m.payload.toString());
@@ -196,7 +196,7 @@ describe("ReliableEndpoint", () => {
     for (let i = 0; i < 5; i++) agent.send(PayloadType.output, Buffer.from(String(i)));
     const acks: Buffer[] = [];
     const client = new ReliableEndpoint({
-        clock,
+      clock,
       limits: { reorderBufferEntries: 2 },
       onStreamMessage: () => "ok",
     });
@@ -208,7 +208,7 @@ describe("ReliableEndpoint", () => {
     assert.equal(client.stats().reorderBuffered, 2);
 
     const sender = new ReliableEndpoint({
-        clock,
+      clock,
       limits: { outgoingHighWaterMessages: 3 },
       onStreamMessage: () => "ok",
     });
@@ -227,7 +227,7 @@ describe("ReliableEndpoint", () => {
 
   test("bad frames are counted by reason and never throw", () => {
     const client = new ReliableEndpoint({
-        clock: new ManualClock(),
+      clock: new ManualClock(),
       onStreamMessage: () => "ok",
     });
     client.receive(Buffer.from("garbage"));

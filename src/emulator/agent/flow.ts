@@ -187,4 +187,3 @@ export class SourcePump {
     this.#source.resume();
   }
 }
-
