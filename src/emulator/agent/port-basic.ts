@@ -13,8 +13,8 @@
  */
 import { connect, type Socket } from "node:net";
 import { FlagValue } from "../../protocol/index.js";
-import { AGENT_CHUNK_SIZE } from "./chunks.js";
 import type { Delivery } from "./channel/channel.js";
+import { AGENT_CHUNK_SIZE } from "./chunks.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
