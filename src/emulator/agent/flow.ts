@@ -12,7 +12,7 @@
  * ```
  */
 import { EventEmitter } from "node:events";
-import { systemTimerClock, type TimerClock } from "../clock.js";
+import type { TimerClock } from "../clock.js";
 import type { Pacing } from "../options.js";
 import { AGENT_CHUNK_SIZE, splitPayloads } from "./chunks.js";
 
@@ -63,7 +63,7 @@ export interface SourcePumpOptions {
   send: (chunk: Buffer) => void;
   /** Cut at UTF-8 character boundaries (terminal output). */
   utf8?: boolean;
-  /** Times the realistic pause (default the system clock). */
+  /** Times the realistic pause (default: a plain timer). */
   clock?: TimerClock;
 }
 
@@ -76,7 +76,7 @@ export class SourcePump {
   readonly #pacing: Pacing;
   readonly #send: (chunk: Buffer) => void;
   readonly #utf8: boolean;
-  readonly #clock: TimerClock;
+  readonly #clock: TimerClock | undefined;
   readonly #queue: Buffer[] = [];
   #source: PausableSource | null = null;
   #sourcePaused = false;
@@ -89,7 +89,7 @@ export class SourcePump {
     this.#pacing = options.pacing;
     this.#send = options.send;
     this.#utf8 = options.utf8 ?? false;
-    this.#clock = options.clock ?? systemTimerClock;
+    this.#clock = options.clock;
   }
 
   /** Sets the source to pause and resume (before any data arrives, ideally). */
@@ -172,7 +172,10 @@ export class SourcePump {
 
   /** The agent's `time.Sleep(1 ms)` after each read it forwarded. */
   #pause(): Promise<void> {
-    return new Promise((resolve) => this.#clock.after(1, resolve));
+    const clock = this.#clock;
+    // Without a clock a plain timer, which (unlike the agent's unref'd timers) keeps a process
+    // that only pumps alive until the data is out.
+    return new Promise((resolve) => (clock ? clock.after(1, resolve) : setTimeout(resolve, 1)));
   }
 
   #pauseSource(): void {
