@@ -190,6 +190,20 @@ describe("agent channel: not-ready", () => {
     b.channel.close();
   });
 
+  test("the refused message is kept even when the out-of-order buffer is full", () => {
+    let ready = true;
+    const a = agent({ limits: { incomingCapacity: 2 }, handler: () => (ready ? "ok" : "not-ready") });
+    a.channel.receive(input(1, "b"));
+    a.channel.receive(input(2, "c"));
+    ready = false;
+    a.channel.receive(input(0, "a"));
+    ready = true;
+    a.clock.advance(100);
+    assert.deepEqual(a.delivered, ["a", "b", "c"]);
+    assert.deepEqual(a.acks(), [1, 2, 0]);
+    a.channel.close();
+  });
+
   test("while refused, later messages are kept but their acks withheld until delivered; flushPending retries", () => {
     let ready = false;
     const a = agent({ handler: () => (ready ? "ok" : "not-ready") });

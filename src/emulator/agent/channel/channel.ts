@@ -316,15 +316,19 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
       if (seq === this.#expected) this.#deliverHeld(); // a resend of the refused one: try again
       return;
     }
-    if (seq === this.#expected && !this.#refused) {
+    if (seq === this.#expected) {
       if (this.#onStream(message) === "ok") {
         this.#ack(message); // after handling, as the agent does (§5.1 (b))
         this.#expected++;
         this.#deliverHeld();
         return;
       }
-      // ErrHandlerNotReady: no ack. Emulator: keep it, and hold back later acks (see the header).
+      // ErrHandlerNotReady: no ack. Emulator: keep it (even in a full buffer: everything waits
+      // for it), and hold back the acks of later messages until it is delivered (see the header).
       this.#refused = true;
+      this.#incoming.set(seq, message);
+      this.#withheld.add(seq);
+      return;
     }
     if (this.#incoming.size >= this.limits.incomingCapacity) return; // full: dropped unacked
     this.#incoming.set(seq, message);
