@@ -190,6 +190,28 @@ describe("agent channel: not-ready", () => {
     b.channel.close();
   });
 
+  test("a handler that asks for a retry from inside its own call gets each message once", async () => {
+    let ready = false;
+    let channel: AgentChannel | undefined;
+    const a = agent({
+      handler: () => {
+        if (!ready) return "not-ready";
+        channel!.flushPending(); // e.g. smux tokens returned while it takes the data
+        return "ok";
+      },
+    });
+    channel = a.channel;
+    a.channel.receive(input(0, "a")); // refused, kept
+    a.channel.receive(input(1, "b")); // kept behind it
+    ready = true;
+    a.clock.advance(100);
+    await Promise.resolve();
+    assert.deepEqual(a.delivered, ["a", "b"]);
+    assert.deepEqual(a.acks(), [0, 1]);
+    assert.equal(a.channel.stats().expectedIncomingSeq, 2);
+    a.channel.close();
+  });
+
   test("the refused message is kept even when the out-of-order buffer is full", () => {
     let ready = true;
     const a = agent({ limits: { incomingCapacity: 2 }, handler: () => (ready ? "ok" : "not-ready") });

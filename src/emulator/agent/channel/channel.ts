@@ -119,6 +119,9 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
   readonly #withheld = new Set<number>();
   /** The handler refused the message at `expected`; it waits in #incoming. */
   #refused = false;
+  /** Inside a handler call: a flushPending from there must wait, or a message is delivered twice. */
+  #delivering = false;
+  #flushAgain = false;
   /** Emulator reconnect backlog: seqs to put on the current websocket, oldest first. */
   #backlog: number[] = [];
   readonly #backlogOut = new Set<number>();
@@ -248,7 +251,9 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
 
   /** Retries delivery of held client messages (a plugin that said "not-ready" can take more). */
   flushPending(): void {
-    if (!this.#closed) this.#deliverHeld();
+    if (this.#closed) return;
+    if (this.#delivering) this.#flushAgain = true;
+    else this.#deliverHeld();
   }
 
   stats(): AgentChannelStats {
@@ -317,7 +322,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
       return;
     }
     if (seq === this.#expected) {
-      if (this.#onStream(message) === "ok") {
+      if (this.#handle(message) === "ok") {
         this.#ack(message); // after handling, as the agent does (§5.1 (b))
         this.#expected++;
         this.#deliverHeld();
@@ -344,7 +349,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
         this.#refused = false;
         return;
       }
-      if (this.#onStream(next) === "not-ready") {
+      if (this.#handle(next) === "not-ready") {
         this.#refused = true;
         return;
       }
@@ -353,6 +358,23 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
       if (this.#withheld.delete(this.#expected)) this.#ack(next);
       this.#expected++;
     }
+  }
+
+  /** One handler call; a flushPending made from inside it runs once it has returned. */
+  #handle(message: DecodedMessage): Delivery {
+    this.#delivering = true;
+    let answer: Delivery;
+    try {
+      answer = this.#onStream(message);
+    } finally {
+      this.#delivering = false;
+    }
+    if (this.#flushAgain) {
+      // After the caller has moved past `message` (acked it, counted it delivered).
+      this.#flushAgain = false;
+      queueMicrotask(() => this.flushPending());
+    }
+    return answer;
   }
 
   #ack(message: DecodedMessage): void {

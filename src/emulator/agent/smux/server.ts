@@ -168,7 +168,8 @@ export class SmuxServer extends EventEmitter<SmuxServerEvents> implements Stream
   returnTokens(bytes: number): void {
     const before = this.#bucket;
     this.#bucket += bytes;
-    if (before <= 0 && this.#bucket > 0 && !this.#closed) this.onTokens();
+    // Deferred: tokens come back from inside stream reads, which may run inside receive().
+    if (before <= 0 && this.#bucket > 0 && !this.#closed) queueMicrotask(() => this.onTokens());
   }
 
   forget(id: number, unreadBytes: number): void {
