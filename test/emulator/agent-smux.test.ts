@@ -163,6 +163,16 @@ describe("agent smux server (§7.3)", () => {
     assert.match(closedWith?.message ?? "", /keepalive/);
   });
 
+  test("keepalive on: no timeout while the server itself has stopped reading (bucket spent)", () => {
+    const s = server({ keepAlive: true, maxReceiveBuffer: 2 });
+    s.mux.receive(hex(SYN_3));
+    s.mux.receive(hex(PSH_3_HI)); // nobody reads stream 3: the bucket is spent
+    assert.ok(s.mux.bucket <= 0);
+    s.clock.advance(120_000);
+    assert.equal(s.mux.closed, false);
+    s.mux.close();
+  });
+
   test("keepalive off (clients newer than 1.2.331.0): no NOP, an idle session lives on", () => {
     const s = server({ keepAlive: false });
     s.clock.advance(10 * 60_000);

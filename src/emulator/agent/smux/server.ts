@@ -73,7 +73,9 @@ export class SmuxServer extends EventEmitter<SmuxServerEvents> implements Stream
       this.#timers.push(clock.every(interval, () => void this.#write(nop)));
       this.#timers.push(
         clock.every(timeout, () => {
-          if (!this.#heard) this.close(new Error("smux keepalive timeout: nothing from the client for 30 s"));
+          // Not while the bucket is spent: then it is us who stopped reading (as smux does).
+          if (!this.#heard && this.#bucket > 0)
+            this.close(new Error("smux keepalive timeout: nothing from the client for 30 s"));
           this.#heard = false;
         }),
       );
