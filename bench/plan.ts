@@ -16,7 +16,8 @@ export interface BenchPlan {
 export const FULL_PLAN: BenchPlan = {
   micro: { runs: 3, codecSeconds: 1, smallPayloadMiB: 64, largePayloadMiB: 256 },
   // The agent's 1 KiB-per-ms pace makes downloads slow by design: 1 MiB takes about a second.
-  forwardRealistic: { runs: 5, uploadMiB: 32, downloadMiB: 1 },
+  // The echo row shows the round trip a user feels through the agent's paced read loops.
+  forwardRealistic: { runs: 5, uploadMiB: 32, downloadMiB: 1, echo: { runs: 3, trips: 100 } },
   forwardNone: {
     runs: 5,
     uploadMiB: 64,
@@ -30,7 +31,7 @@ export const FULL_PLAN: BenchPlan = {
 
 export const QUICK_PLAN: BenchPlan = {
   micro: { runs: 1, codecSeconds: 0.5, smallPayloadMiB: 16, largePayloadMiB: 64 },
-  forwardRealistic: { runs: 2, uploadMiB: 8, downloadMiB: 0.25 },
+  forwardRealistic: { runs: 2, uploadMiB: 8, downloadMiB: 0.25, echo: { runs: 1, trips: 50 } },
   forwardNone: {
     runs: 2,
     uploadMiB: 16,

@@ -257,8 +257,9 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       const theirEcho = typeof theirs === "string" ? undefined : await measure(theirs);
       const theirCell = (pick: "p50" | "p99") => (theirEcho ? theirEcho[pick] : missing(theirs as string));
       for (const pick of ["p50", "p99"] as const) {
+        // Under realistic pacing the agent's read loops set the pace: the row is there to compare.
         const goal =
-          pick === "p50"
+          pick === "p50" && pacing === "none"
             ? { text: "≤ loopback + 0.5 ms", met: addedAtMost(oursEcho.p50, loopback.p50, 0.5) }
             : undefined;
         rows.push(

@@ -8,20 +8,15 @@ import type {
 import { AwsError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { classifyAwsError } from "./errors.js";
+import { recordFailedOperation } from "./failed-operation.js";
+
+export { operationOf } from "./failed-operation.js";
 
 /**
  * Called when AWS rejects the credentials of a call (`kind: "credentials"`): drop cached
  * credentials and get new ones; resolve true when the call should be tried once more.
  */
 export type RenewCredentials = (rejected: AwsError) => Promise<boolean>;
-
-/** Operation (`"SSM StartSession"`) each failed call's error came from, for error messages. */
-const failedOperations = new WeakMap<object, string>();
-
-/** The `"<service> <operation>"` a failed SDK call's error belongs to, if the factory saw it. */
-export function operationOf(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null ? failedOperations.get(error) : undefined;
-}
 
 /**
  * Adds the AWS boundary to a client: a middleware outside the SDK's own retries that logs each
@@ -52,7 +47,7 @@ export function addCallLogging<I extends object, O extends MetadataBearer>(
             );
             return result;
           } catch (error) {
-            if (typeof error === "object" && error !== null) failedOperations.set(error, operation);
+            recordFailedOperation(error, operation);
             const meta = (error as Partial<MetadataBearer>).$metadata;
             const name = error instanceof Error ? error.name : "error";
             logger.debug(

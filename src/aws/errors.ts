@@ -18,7 +18,7 @@
  * `kind: "credentials"`, before the error reaches a caller.)
  */
 import { AwsError, type AwsErrorKind, RunasError } from "../errors.js";
-import { operationOf } from "./call-log.js";
+import { operationOf } from "./failed-operation.js";
 
 export type { AwsErrorKind } from "../errors.js";
 

@@ -131,7 +131,6 @@ export class DataChannel extends Duplex {
     this.#token = options.tokenValue;
     this.#logger.addSecret(options.tokenValue);
     this.endpoint = new ReliableEndpoint({
-      role: "client",
       limits: options.limits,
       clock: this.#clock,
       entropy: this.#entropy,

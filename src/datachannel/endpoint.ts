@@ -1,7 +1,8 @@
 /**
- * The reliable, ordered message layer of a Session Manager data channel (ssm-protocol.md §5),
- * for either end: our client (`role: "client"`, sends input_stream_data) or the emulator's agent
- * (`role: "agent"`, sends output_stream_data). It owns sequence numbers, acks, the out-of-order
+ * The client's reliable, ordered message layer of a Session Manager data channel (ssm-protocol.md
+ * §5): it sends input_stream_data and receives output_stream_data. (The emulator's agent has its
+ * own implementation in `src/emulator/agent/channel/`, so each is tested against the other.) It
+ * owns sequence numbers, acks, the out-of-order
  * buffer and retransmission; it knows nothing about websockets — frames go out through a
  * {@link FrameSink} that may come and go (reconnects) and come in through {@link receive}.
  *
@@ -11,6 +12,7 @@
  *                                              └─ resent when unacked for RTO (and on reattach)
  *   peer ─► receive(frame) ─► decode ─┬─ acknowledge ─────────► drop outgoing[seq]
  *                                     ├─ stream, seq == expected ► handler ─► ack, expected++, drain reorder buffer
+ *                                     │     handler "not-ready" ─► no ack (the peer resends)
  *                                     ├─ stream, seq >  expected ► reorder buffer, ack
  *                                     ├─ stream, seq <  expected ► re-ack (duplicate)
  *                                     └─ other types ──────────► onControl
@@ -36,8 +38,6 @@ import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle 
 import { type ChannelLimits, verifyLimits } from "./limits.js";
 import { RtoEstimator } from "./rto.js";
 
-export type Role = "client" | "agent";
-
 /** Where encoded frames go: the current websocket, or the gateway relay. */
 export interface FrameSink {
   send(frame: Buffer): void;
@@ -47,13 +47,10 @@ export interface FrameSink {
 export type Delivery = "ok" | "not-ready";
 
 export interface EndpointOptions {
-  role: Role;
   /** In-order stream messages (seq == expected), already past the digest check. */
   onStreamMessage: (message: DecodedMessage) => Delivery;
   /** Everything that is neither an ack nor a stream message of the peer (channel_closed, publication...). */
   onControlMessage?: (message: DecodedMessage) => void;
-  /** Verify payload digests (the plugin does; the agent does not). Default true. */
-  verifyDigest?: boolean;
   limits?: Partial<ChannelLimits>;
   clock?: Clock;
   entropy?: Entropy;
@@ -92,21 +89,14 @@ interface Outgoing {
  * "error" (ChannelError, at most once), "protocolError" (dropped frame).
  */
 export class ReliableEndpoint extends EventEmitter {
-  readonly role: Role;
   readonly limits: ChannelLimits;
   readonly #opts: EndpointOptions;
   readonly #clock: Clock;
   readonly #entropy: Entropy;
   readonly #logger: Logger;
-  readonly #outType: string;
-  readonly #inType: string;
   readonly #rto: RtoEstimator;
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #reorder = new Map<number, DecodedMessage>();
-  /** Buffered while delivery was refused: acked only once delivered. */
-  readonly #unacked = new Set<number>();
-  /** The handler refused the next in-order message; it waits in #reorder for a retry. */
-  #blocked = false;
   #outgoingBytes = 0;
   /** Unacked messages to send again on the current connection, oldest first (see #pumpBacklog). */
   #backlog: number[] = [];
@@ -124,13 +114,10 @@ export class ReliableEndpoint extends EventEmitter {
   constructor(options: EndpointOptions) {
     super();
     this.#opts = options;
-    this.role = options.role;
     this.limits = verifyLimits(options.limits);
     this.#clock = options.clock ?? systemClock;
     this.#entropy = options.entropy ?? systemEntropy;
     this.#logger = options.logger ?? silentLogger;
-    this.#outType = options.role === "client" ? MessageType.inputStreamData : MessageType.outputStreamData;
-    this.#inType = options.role === "client" ? MessageType.outputStreamData : MessageType.inputStreamData;
     this.#rto = new RtoEstimator(this.limits.initialRtoMs, this.limits.maxRtoMs);
     this.#timer = this.#clock.every(this.limits.resendTickMs, () => this.#resendDue());
   }
@@ -169,12 +156,12 @@ export class ReliableEndpoint extends EventEmitter {
     if (this.#closed) throw new ChannelError("CHANNEL_CLOSED", "the data channel is closed");
     const seq = this.#nextSeq++;
     const frame = encodeMessage({
-      messageType: this.#outType,
+      messageType: MessageType.inputStreamData,
       schemaVersion: 1,
       createdDate: this.#clock.wallNow(),
       sequenceNumber: seq,
-      // The agent marks its first message SYN; the plugin writes 0 everywhere (§4.5).
-      flags: this.role === "agent" && seq === 0 ? HeaderFlags.syn : HeaderFlags.none,
+      // The plugin writes 0 everywhere (§4.5); only the agent marks its first message SYN.
+      flags: HeaderFlags.none,
       messageId: this.#entropy.uuid(),
       payloadType,
       payload,
@@ -193,7 +180,7 @@ export class ReliableEndpoint extends EventEmitter {
     if (this.#closed) return;
     let message: DecodedMessage;
     try {
-      message = decodeMessage(frame, { verifyDigest: this.#opts.verifyDigest !== false });
+      message = decodeMessage(frame, { verifyDigest: true });
     } catch (error) {
       const code = error instanceof ProtocolError ? error.code : "UNKNOWN";
       this.#stats.dropped[code] = (this.#stats.dropped[code] ?? 0) + 1;
@@ -203,15 +190,10 @@ export class ReliableEndpoint extends EventEmitter {
     }
     this.#stats.received++;
     if (message.messageType === MessageType.acknowledge) this.#handleAck(message);
-    else if (message.messageType === this.#inType) this.#handleStream(message);
-    else if (message.messageType === this.#outType)
+    else if (message.messageType === MessageType.outputStreamData) this.#handleStream(message);
+    else if (message.messageType === MessageType.inputStreamData)
       this.#logger.trace(`ignored echo of own type ${describeMessage(message)}`);
     else this.#opts.onControlMessage?.(message);
-  }
-
-  /** Retries delivery of buffered messages after a handler said "not-ready" and is ready now. */
-  flushPending(): void {
-    this.#drainReorder();
   }
 
   stats(): EndpointStats {
@@ -237,7 +219,6 @@ export class ReliableEndpoint extends EventEmitter {
     this.#timer.cancel();
     this.#outgoing.clear();
     this.#reorder.clear();
-    this.#unacked.clear();
     this.#outgoingBytes = 0;
     this.#sink = null;
   }
@@ -266,9 +247,8 @@ export class ReliableEndpoint extends EventEmitter {
   }
 
   /**
-   * While the handler refuses delivery ("not-ready"), nothing more is acked: messages are kept
-   * *unacked* and acked only when delivered. Acking them would take them out of the sender's
-   * window, so a slow consumer would make us buffer without bound instead of slowing the sender.
+   * The plugin's receive rule (§5.1), except that duplicates are re-acked (§12.9): a refused
+   * in-order message is neither acked nor kept, so the peer's resend brings it again.
    */
   #handleStream(message: DecodedMessage): void {
     const seq = message.sequenceNumber;
@@ -280,38 +260,29 @@ export class ReliableEndpoint extends EventEmitter {
     }
     if (this.#reorder.has(seq)) {
       this.#stats.duplicates++;
-      if (!this.#unacked.has(seq)) this.#ack(message);
+      this.#ack(message);
       if (seq === this.#expected) this.#drainReorder();
       return;
     }
-    if (seq === this.#expected && !this.#blocked) {
-      if (this.#opts.onStreamMessage(message) === "ok") {
-        this.#ack(message);
-        this.#expected++;
-        this.#drainReorder();
-        return;
-      }
-      this.#blocked = true;
+    if (seq === this.#expected) {
+      if (this.#opts.onStreamMessage(message) === "not-ready") return;
+      this.#ack(message);
+      this.#expected++;
+      this.#drainReorder();
+      return;
     }
     if (this.#reorder.size >= this.limits.reorderBufferEntries) return; // full: the peer resends later
     this.#reorder.set(seq, message);
-    if (this.#blocked) this.#unacked.add(seq);
-    else this.#ack(message);
+    this.#ack(message);
   }
 
+  /** Delivers buffered messages from `expected` on; one refused stays buffered for the next tick. */
   #drainReorder(): void {
     for (;;) {
       const next = this.#reorder.get(this.#expected);
-      if (!next || this.#closed) {
-        this.#blocked = false;
-        return;
-      }
-      if (this.#opts.onStreamMessage(next) === "not-ready") {
-        this.#blocked = true;
-        return;
-      }
+      if (!next || this.#closed) return;
+      if (this.#opts.onStreamMessage(next) === "not-ready") return;
       this.#reorder.delete(this.#expected);
-      if (this.#unacked.delete(this.#expected)) this.#ack(next);
       this.#expected++;
     }
   }
@@ -382,7 +353,7 @@ export class ReliableEndpoint extends EventEmitter {
    */
   #resendDue(): void {
     // Buffered messages whose handler said "not-ready" were acked already, so the peer will not
-    // resend them: retry their delivery here rather than rely on the owner calling flushPending.
+    // resend them: retry their delivery on every tick.
     if (this.#reorder.size > 0 && !this.#closed) this.#drainReorder();
     if (!this.#sink || this.#paused || this.#closed || this.#outgoing.size === 0) return;
     const now = this.#clock.now();

@@ -1,6 +1,6 @@
 /**
  * The reliable, ordered data channel of a Session Manager session: {@link ReliableEndpoint} (the
- * sequencing/ack/retransmission state machine, shared with the emulator's agent) and
+ * client's sequencing/ack/retransmission state machine; the emulator's agent has its own) and
  * {@link DataChannel} (the client's websocket Duplex with handshake, KMS and resume).
  */
 
@@ -24,7 +24,6 @@ export {
   type EndpointStats,
   type FrameSink,
   ReliableEndpoint,
-  type Role,
 } from "./endpoint.js";
 export { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 export { type ChannelLimits, DEFAULT_LIMITS, verifyLimits } from "./limits.js";

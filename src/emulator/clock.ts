@@ -2,6 +2,7 @@
  * The emulator's notion of "now". Credentials, EC2 Instance Connect keys, TOTP codes and
  * timestamps in responses all use it, so tests can move time forward instead of waiting.
  */
+import { randomBytes, randomUUID } from "node:crypto";
 
 /** A source of the current time in milliseconds since the epoch. */
 export interface Clock {
@@ -47,3 +48,49 @@ export class AdjustableClock implements Clock {
     return () => this.#listeners.delete(listener);
   }
 }
+
+/** A running timer of {@link TimerClock}. */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/**
+ * Monotonic time and timers of the simulated agent and the gateway (resend ticks, handshake
+ * timeouts, smux keepalive). Injected so tests drive them by hand instead of sleeping.
+ */
+export interface TimerClock {
+  /** Milliseconds, monotonic (RTT samples, deadlines). */
+  now(): number;
+  /** Wall-clock milliseconds since the epoch (a message's CreatedDate). */
+  wallNow(): number;
+  /** Runs `fn` every `ms` until cancelled; never keeps the process alive. */
+  every(ms: number, fn: () => void): TimerHandle;
+  /** Runs `fn` once after `ms`; never keeps the process alive. */
+  after(ms: number, fn: () => void): TimerHandle;
+}
+
+export const systemTimerClock: TimerClock = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return { cancel: () => clearInterval(timer) };
+  },
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    return { cancel: () => clearTimeout(timer) };
+  },
+};
+
+/** Random ids and bytes of the simulated agent (message ids, KMS challenge, nonces). */
+export interface Entropy {
+  uuid(): string;
+  bytes(n: number): Buffer;
+}
+
+export const systemEntropy: Entropy = {
+  uuid: () => randomUUID(),
+  bytes: (n) => randomBytes(n),
+};

@@ -2,16 +2,15 @@
  * Extension points of the emulator: parts that start after the API server is listening and
  * share its state. The websocket gateway (`src/emulator/gateway/`) attaches to
  * `ctx.httpServer`'s `upgrade` event; the DNS server (`src/emulator/dns/`) starts its own socket
- * on `ctx.dnsPort` and returns `RUNAS_DNS_SERVERS` in `env`.
+ * on `ctx.dnsPort` and returns `RUNAS_DNS_SERVERS` in `env`. This file holds only the interfaces:
+ * the emulator's index wires the gateway and DNS in, so they and it never import each other.
  */
 import type { Server } from "node:http";
 import type { Logger } from "../log.js";
 import type { RequestLog } from "./api/request-log.js";
 import type { AuthorizedKeyStore } from "./authorized-keys.js";
 import type { AdjustableClock } from "./clock.js";
-import { dnsExtension } from "./dns/index.js";
 import type { Fixture } from "./fixture/types.js";
-import { gatewayExtension } from "./gateway/index.js";
 import type { DataKeyService } from "./kms-keys.js";
 import type { FaultConfig, Pacing } from "./options.js";
 import type { SessionRegistry } from "./sessions.js";
@@ -52,6 +51,3 @@ export interface EmulatorExtension {
   readonly name: string;
   start(ctx: EmulatorContext): Promise<ExtensionHandle>;
 }
-
-/** Extensions `startEmulator` runs by default: the Session Manager gateway + agent, and DNS. */
-export const builtinExtensions: readonly EmulatorExtension[] = [gatewayExtension, dnsExtension];

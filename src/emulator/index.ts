@@ -15,16 +15,13 @@ import { IdentityStore } from "./api/identity.js";
 import { RequestLog } from "./api/request-log.js";
 import { AuthorizedKeyStore } from "./authorized-keys.js";
 import { AdjustableClock, type Clock, systemClock } from "./clock.js";
+import { dnsExtension } from "./dns/index.js";
 import { EmulatorStartError } from "./errors.js";
-import {
-  builtinExtensions,
-  type EmulatorContext,
-  type EmulatorExtension,
-  type ExtensionHandle,
-} from "./extensions.js";
+import type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "./extensions.js";
 import { defaultFixture } from "./fixture/default.js";
 import { loadFixture } from "./fixture/load.js";
 import type { Fixture } from "./fixture/types.js";
+import { gatewayExtension } from "./gateway/index.js";
 import { DataKeyService } from "./kms-keys.js";
 import { type FaultConfig, noFaults, type Pacing } from "./options.js";
 import { renderProfiles } from "./profiles.js";
@@ -42,6 +39,9 @@ export * from "./fixture/index.js";
 export { DataKeyService, type EncryptionContext } from "./kms-keys.js";
 export * from "./options.js";
 export * from "./sessions.js";
+
+/** Extensions `startEmulator` runs by default: the Session Manager gateway + agent, and DNS. */
+export const builtinExtensions: readonly EmulatorExtension[] = [gatewayExtension, dnsExtension];
 
 /** Options of {@link startEmulator}; everything is optional. */
 export interface StartEmulatorOptions {

@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { ManualClock, ReliableEndpoint } from "../../src/datachannel/index.js";
+import { AgentChannel } from "../../src/emulator/agent/channel/channel.js";
 import { decodeMessage, MessageType, PayloadType } from "../../src/protocol/index.js";
 
-/** A link that can lose, duplicate, reorder and corrupt frames, deterministically from a seed. */
+/**
+ * A link that can lose, duplicate, reorder and corrupt frames, deterministically from a seed.
+ * Corruption only toward the client: the agent does not check digests (§4.3), as the real one.
+ */
 function chaoticLink(seed: number, rates: { loss: number; dup: number; reorder: number; corrupt: number }) {
   let state = seed >>> 0 || 1;
   const rand = () => {
@@ -13,12 +17,13 @@ function chaoticLink(seed: number, rates: { loss: number; dup: number; reorder: 
     state ^= state << 5;
     return (state >>> 0) / 0x100000000;
   };
-  const queue: Array<{ to: ReliableEndpoint; frame: Buffer }> = [];
-  const sinkTo = (to: ReliableEndpoint) => ({
+  type Peer = ReliableEndpoint | AgentChannel;
+  const queue: Array<{ to: Peer; frame: Buffer }> = [];
+  const sinkTo = (to: Peer) => ({
     send(frame: Buffer) {
       if (rand() < rates.loss) return;
       let copy = Buffer.from(frame);
-      if (rand() < rates.corrupt) {
+      if (to instanceof ReliableEndpoint && rand() < rates.corrupt) {
         copy = Buffer.from(copy);
         copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0xff;
       }
@@ -37,11 +42,11 @@ function chaoticLink(seed: number, rates: { loss: number; dup: number; reorder: 
   return { sinkTo, pump };
 }
 
+/** Our client's endpoint against the emulator's agent channel: two independent implementations. */
 function pair(clock: ManualClock, limits = {}) {
   const toAgent: Buffer[] = [];
   const toClient: Buffer[] = [];
   const client = new ReliableEndpoint({
-    role: "client",
     clock,
     limits,
     onStreamMessage: (m) => {
@@ -49,11 +54,8 @@ function pair(clock: ManualClock, limits = {}) {
       return "ok";
     },
   });
-  const agent = new ReliableEndpoint({
-    role: "agent",
+  const agent = new AgentChannel({
     clock,
-    limits,
-    // Corruption is injected both ways here, so both ends verify digests (the real agent does not).
     onStreamMessage: (m) => {
       toAgent.push(Buffer.from(m.payload));
       return "ok";
@@ -106,39 +108,41 @@ describe("ReliableEndpoint", () => {
     );
   });
 
-  test("the agent marks its seq 0 SYN; acks carry seq 0, Flags 3 and name the acked message", () => {
+  test("the client's acks carry seq 0, Flags 3 and name the acked message; its data is never SYN", () => {
     const clock = new ManualClock();
     const frames: Buffer[] = [];
-    const agent = new ReliableEndpoint({ role: "agent", clock, onStreamMessage: () => "ok" });
+    const agent = new AgentChannel({ clock, onStreamMessage: () => "ok" });
     agent.attach({ send: (f) => frames.push(f) });
     agent.send(PayloadType.output, Buffer.from("a"));
-    agent.send(PayloadType.output, Buffer.from("b"));
-    const [first, second] = frames.map((f) => decodeMessage(f));
-    assert.equal(first!.messageType, MessageType.outputStreamData);
-    assert.equal(first!.flags, 1);
-    assert.equal(second!.flags, 0);
-    const client = new ReliableEndpoint({ role: "client", clock, onStreamMessage: () => "ok" });
-    const acks: Buffer[] = [];
-    client.attach({ send: (f) => acks.push(f) });
+    const first = decodeMessage(frames[0]!);
+    const client = new ReliableEndpoint({ clock, onStreamMessage: () => "ok" });
+    const out: Buffer[] = [];
+    client.attach({ send: (f) => out.push(f) });
     client.receive(frames[0]!);
-    const ack = decodeMessage(acks[0]!);
+    const ack = decodeMessage(out[0]!);
     assert.equal(ack.messageType, MessageType.acknowledge);
     assert.equal(ack.sequenceNumber, 0);
     assert.equal(ack.flags, 3);
     assert.equal(ack.payloadType, 0);
-    assert.match(ack.payload.toString(), new RegExp(`"AcknowledgedMessageId":"${first!.messageId}"`));
+    assert.match(ack.payload.toString(), new RegExp(`"AcknowledgedMessageId":"${first.messageId}"`));
+    client.send(PayloadType.output, Buffer.from("b"));
+    const data = decodeMessage(out[1]!);
+    assert.equal(data.messageType, MessageType.inputStreamData);
+    assert.equal(data.sequenceNumber, 0);
+    assert.equal(data.flags, 0);
+    agent.close();
+    client.close();
   });
 
-  test("not-ready withholds the ack; flushPending delivers buffered messages later", () => {
+  test("not-ready withholds the ack; the peer's resend is delivered", () => {
     const clock = new ManualClock();
     let ready = false;
     const seen: string[] = [];
     const agentFrames: Buffer[] = [];
-    const agent = new ReliableEndpoint({ role: "agent", clock, onStreamMessage: () => "ok" });
+    const agent = new AgentChannel({ clock, onStreamMessage: () => "ok" });
     agent.attach({ send: (f) => agentFrames.push(f) });
     const acks: Buffer[] = [];
     const client = new ReliableEndpoint({
-      role: "client",
       clock,
       onStreamMessage: (m) => {
         if (!ready) return "not-ready";
@@ -159,13 +163,12 @@ describe("ReliableEndpoint", () => {
   test("a buffered message refused with not-ready is retried on the next tick without a resend", () => {
     const clock = new ManualClock();
     const frames: Buffer[] = [];
-    const agent = new ReliableEndpoint({ role: "agent", clock, onStreamMessage: () => "ok" });
+    const agent = new AgentChannel({ clock, onStreamMessage: () => "ok" });
     agent.attach({ send: (f) => frames.push(f) });
     for (let i = 0; i < 3; i++) agent.send(PayloadType.output, Buffer.from(String(i)));
     let accept = true;
     const seen: string[] = [];
     const client = new ReliableEndpoint({
-      role: "client",
       clock,
       onStreamMessage: (m) => {
         if (!accept && m.sequenceNumber === 2) return "not-ready";
@@ -188,12 +191,11 @@ describe("ReliableEndpoint", () => {
   test("a full reorder buffer drops unacked; writers see congestion and a drain", () => {
     const clock = new ManualClock();
     const frames: Buffer[] = [];
-    const agent = new ReliableEndpoint({ role: "agent", clock, onStreamMessage: () => "ok" });
+    const agent = new AgentChannel({ clock, onStreamMessage: () => "ok" });
     agent.attach({ send: (f) => frames.push(f) });
     for (let i = 0; i < 5; i++) agent.send(PayloadType.output, Buffer.from(String(i)));
     const acks: Buffer[] = [];
     const client = new ReliableEndpoint({
-      role: "client",
       clock,
       limits: { reorderBufferEntries: 2 },
       onStreamMessage: () => "ok",
@@ -206,7 +208,6 @@ describe("ReliableEndpoint", () => {
     assert.equal(client.stats().reorderBuffered, 2);
 
     const sender = new ReliableEndpoint({
-      role: "client",
       clock,
       limits: { outgoingHighWaterMessages: 3 },
       onStreamMessage: () => "ok",
@@ -217,7 +218,7 @@ describe("ReliableEndpoint", () => {
     sender.on("drain", () => drained++);
     for (let i = 0; i < 3; i++) sender.send(PayloadType.output, Buffer.from("x"));
     assert.equal(sender.congested, true);
-    const receiver = new ReliableEndpoint({ role: "agent", clock, onStreamMessage: () => "ok" });
+    const receiver = new AgentChannel({ clock, onStreamMessage: () => "ok" });
     receiver.attach({ send: (f) => sender.receive(f) });
     for (const f of out) receiver.receive(f);
     assert.equal(sender.congested, false);
@@ -226,7 +227,6 @@ describe("ReliableEndpoint", () => {
 
   test("bad frames are counted by reason and never throw", () => {
     const client = new ReliableEndpoint({
-      role: "client",
       clock: new ManualClock(),
       onStreamMessage: () => "ok",
     });

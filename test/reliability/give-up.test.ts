@@ -1,15 +1,15 @@
 /**
  * Issue #11 give-up paths at the data-channel level, driven by a ManualClock (no sleeping): a
  * peer that never acknowledges ends the channel with a clear error after the retransmission
- * limit — no endless resending, buffers bounded while it lasts, nothing sent afterwards — and a
- * handler that is briefly "not-ready" never wedges the channel.
+ * limit — no endless resending, buffers bounded while it lasts, nothing sent afterwards. (The
+ * agent side of "not-ready" is tested with the emulator's own channel, test/emulator/agent-channel.)
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, test } from "node:test";
 import { DataChannel, ManualClock, ReliableEndpoint } from "../../src/datachannel/index.js";
 import { ChannelError } from "../../src/errors.js";
-import { encodeMessage, MessageType, PayloadType } from "../../src/protocol/index.js";
+import { PayloadType } from "../../src/protocol/index.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
 
 const MAX_RETRANSMISSIONS = 5;
@@ -39,7 +39,6 @@ describe("a peer that never acknowledges", () => {
     const clock = new ManualClock();
     const sent: Buffer[] = [];
     const endpoint = new ReliableEndpoint({
-      role: "client",
       clock,
       limits: LIMITS,
       onStreamMessage: () => "ok",
@@ -150,79 +149,5 @@ describe("a peer that never acknowledges", () => {
     clock.advance(60 * 60 * 1000);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(framesAtPeer, frames, "nothing is sent after the channel ended");
-  });
-});
-
-describe("a handler that is briefly not ready", () => {
-  function streamFrame(seq: number, payload: string): Buffer {
-    return encodeMessage({
-      messageType: MessageType.inputStreamData,
-      schemaVersion: 1,
-      createdDate: 1_700_000_000_000,
-      sequenceNumber: seq,
-      flags: 0,
-      messageId: `00000000-0000-4000-8000-${String(seq).padStart(12, "0")}`,
-      payloadType: PayloadType.output,
-      payload: Buffer.from(payload),
-    });
-  }
-
-  /**
-   * An agent endpoint whose consumer takes messages only while `ready()` says so, recording what
-   * it took; `afterDelivery` may change readiness (a consumer filling up).
-   */
-  function gatedAgent(
-    clock: ManualClock,
-    ready: () => boolean,
-    afterDelivery: (n: number) => void = () => {},
-  ) {
-    const delivered: string[] = [];
-    const agent = new ReliableEndpoint({
-      role: "agent",
-      clock,
-      verifyDigest: false,
-      onStreamMessage: (m) => {
-        if (!ready()) return "not-ready";
-        delivered.push(m.payload.toString());
-        afterDelivery(delivered.length);
-        return "ok";
-      },
-    });
-    return { agent, delivered };
-  }
-
-  test("not-ready in order: no ack, the peer's resend is delivered once ready", () => {
-    const clock = new ManualClock();
-    let ready = false;
-    const acked: number[] = [];
-    const { agent, delivered } = gatedAgent(clock, () => ready);
-    agent.attach({ send: () => acked.push(acked.length) });
-    agent.receive(streamFrame(0, "a"));
-    assert.deepEqual(delivered, []);
-    assert.equal(acked.length, 0, "no ack for a message that was not taken");
-    ready = true;
-    agent.receive(streamFrame(0, "a"));
-    assert.deepEqual(delivered, ["a"]);
-  });
-
-  test("not-ready for a message already buffered (and acked) out of order: delivered once ready, without a resend", () => {
-    const clock = new ManualClock();
-    let ready = true;
-    // The consumer fills up after the first message (e.g. smux has 1 MiB unread).
-    const { agent, delivered } = gatedAgent(
-      clock,
-      () => ready,
-      (n) => {
-        if (n === 1) ready = false;
-      },
-    );
-    agent.attach({ send: () => {} });
-    agent.receive(streamFrame(1, "b")); // early: buffered and acked
-    agent.receive(streamFrame(0, "a")); // delivered; "b" is then refused
-    assert.deepEqual(delivered, ["a"]);
-    ready = true; // the consumer caught up; the peer will not resend "b"
-    clock.advance(10_000);
-    assert.deepEqual(delivered, ["a", "b"], "the buffered message was delivered");
-    assert.equal(agent.stats().expectedIncomingSeq, 2);
   });
 });

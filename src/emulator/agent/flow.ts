@@ -7,10 +7,12 @@
  * ```
  *   source ──data──► SourcePump ──chunks ≤1024──► send(pt 1)   (source paused while the gate is shut)
  *                      ▲  realistic pacing: one chunk, then a 1 ms pause, like the agent's read loops
+ *                      │  (every pump: basic port and SSH per connection, the mux byte stream, the pty)
  *                      └── OutputGate "open" ◄── attach / endpoint "drain"
  * ```
  */
 import { EventEmitter } from "node:events";
+import type { TimerClock } from "../clock.js";
 import type { Pacing } from "../options.js";
 import { AGENT_CHUNK_SIZE, splitPayloads } from "./chunks.js";
 
@@ -61,6 +63,8 @@ export interface SourcePumpOptions {
   send: (chunk: Buffer) => void;
   /** Cut at UTF-8 character boundaries (terminal output). */
   utf8?: boolean;
+  /** Times the realistic pause (default: a plain timer). */
+  clock?: TimerClock;
 }
 
 /**
@@ -72,6 +76,7 @@ export class SourcePump {
   readonly #pacing: Pacing;
   readonly #send: (chunk: Buffer) => void;
   readonly #utf8: boolean;
+  readonly #clock: TimerClock | undefined;
   readonly #queue: Buffer[] = [];
   #source: PausableSource | null = null;
   #sourcePaused = false;
@@ -84,6 +89,7 @@ export class SourcePump {
     this.#pacing = options.pacing;
     this.#send = options.send;
     this.#utf8 = options.utf8 ?? false;
+    this.#clock = options.clock;
   }
 
   /** Sets the source to pause and resume (before any data arrives, ideally). */
@@ -150,7 +156,7 @@ export class SourcePump {
         const chunk = this.#queue.shift();
         if (chunk) this.#send(chunk);
         // The real agent sleeps 1 ms after every read it forwards (§8); emulator-only pacing.
-        if (this.#pacing === "realistic") await pause1ms();
+        if (this.#pacing === "realistic") await this.#pause();
       }
     } finally {
       this.#running = false;
@@ -164,6 +170,14 @@ export class SourcePump {
     if (!this.#running && this.#queue.length === 0) this.#resumeSource();
   };
 
+  /** The agent's `time.Sleep(1 ms)` after each read it forwarded. */
+  #pause(): Promise<void> {
+    const clock = this.#clock;
+    // Without a clock a plain timer, which (unlike the agent's unref'd timers) keeps a process
+    // that only pumps alive until the data is out.
+    return new Promise((resolve) => (clock ? clock.after(1, resolve) : setTimeout(resolve, 1)));
+  }
+
   #pauseSource(): void {
     if (this.#sourcePaused || !this.#source) return;
     this.#sourcePaused = true;
@@ -175,8 +189,4 @@ export class SourcePump {
     this.#sourcePaused = false;
     this.#source.resume();
   }
-}
-
-function pause1ms(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1));
 }

@@ -1,9 +1,10 @@
 /**
  * The contract between an agent session and its session plugin (shell, command, port).
  */
-import type { Delivery } from "../../datachannel/endpoint.js";
 import type { Logger } from "../../log.js";
+import type { TimerClock } from "../clock.js";
 import type { Pacing } from "../options.js";
+import type { Delivery } from "./channel/channel.js";
 import type { OutputGate } from "./flow.js";
 
 /** What the session gives its plugin. */
@@ -12,10 +13,14 @@ export interface PluginHost {
   readonly gate: OutputGate;
   readonly pacing: Pacing;
   readonly logger: Logger;
+  /** The agent's timers (smux keepalive). */
+  readonly clock: TimerClock;
   /** Sends an Output (pt 1) payload of at most 1024 bytes, encrypted when the session is. */
   sendOutput(data: Buffer): void;
   /** Sends a Flag (pt 10) message, e.g. ConnectToPortError. */
   sendFlag(flag: number): void;
+  /** The plugin answered "not-ready" before and can take input again: deliver what is held. */
+  retryInput(): void;
   /** The plugin is done (shell exited, SSH target closed): flush, then channel_closed. */
   finish(output?: string): void;
   /** The plugin failed: channel_closed carrying the error's message. */

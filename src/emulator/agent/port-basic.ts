@@ -12,8 +12,8 @@
  * ```
  */
 import { connect, type Socket } from "node:net";
-import type { Delivery } from "../../datachannel/endpoint.js";
 import { FlagValue } from "../../protocol/index.js";
+import type { Delivery } from "./channel/channel.js";
 import { AGENT_CHUNK_SIZE } from "./chunks.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
@@ -87,6 +87,7 @@ export class BasicPortPlugin implements SessionPlugin {
       gate: this.#host.gate,
       pacing: this.#host.pacing,
       send: (chunk) => this.#host.sendOutput(chunk),
+      clock: this.#host.clock,
     });
     const socket = connect({
       host: this.#target.host,

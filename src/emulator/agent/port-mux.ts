@@ -5,69 +5,24 @@
  * stream.
  *
  * ```
- *  client Output payloads ──► ChannelTransport (Duplex) ──► MuxSession (server) ──"stream"──► dial target
- *  client ◄── Output ≤1024 ◄── SourcePump ◄── transport writes ◄── smux frames ◄── stream ◄── target bytes
+ *  client Output payloads ──► SmuxServer (the agent's own, ./smux) ──"stream"──► dial target
+ *  client ◄── Output ≤1024 ◄── SourcePump ◄── smux frames ◄── stream ◄── target bytes
  * ```
  */
 import { connect, type Socket } from "node:net";
-import { Duplex } from "node:stream";
-import type { Delivery } from "../../datachannel/endpoint.js";
-import { MuxSession } from "../../mux/session.js";
-import type { MuxStream } from "../../mux/stream.js";
 import { FlagValue } from "../../protocol/index.js";
+import type { Delivery } from "./channel/channel.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
 import { dialErrorMessage, type PortTarget } from "./port-target.js";
-
-/** Unread client bytes above which input is answered "not-ready" (the client resends later). */
-const TRANSPORT_READ_HIGH_WATER = 1024 * 1024;
-
-/**
- * The smux session's transport: writes become Output messages through a pump (so the agent's
- * 1 KiB / pacing / gate rules apply), and client payloads are pushed as readable data.
- */
-class ChannelTransport extends Duplex {
-  readonly #pump: SourcePump;
-
-  constructor(pump: SourcePump) {
-    super({ allowHalfOpen: true, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 64 * 1024 });
-    this.#pump = pump;
-  }
-
-  /** A client Output payload; "not-ready" while the smux side has too much unread. */
-  deliver(data: Buffer): Delivery {
-    if (this.destroyed || this.readableEnded) return "ok";
-    if (this.readableLength >= TRANSPORT_READ_HIGH_WATER) return "not-ready";
-    this.push(Buffer.from(data));
-    return "ok";
-  }
-
-  override _read(): void {
-    // Data is pushed as messages arrive; deliver() applies the limit.
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#pump.push(chunk);
-    // Hold the writer (smux) while the channel cannot take more: that is the back-pressure.
-    if (this.#pump.idle) callback();
-    else void this.#pump.whenIdle().then(() => callback());
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#pump.close();
-    callback(error);
-  }
-}
+import { SmuxServer } from "./smux/server.js";
+import type { SmuxServerStream } from "./smux/stream.js";
 
 export class MuxPortPlugin implements SessionPlugin {
   readonly #host: PluginHost;
   readonly #target: PortTarget;
-  readonly #transport: ChannelTransport;
-  readonly #mux: MuxSession;
+  readonly #pump: SourcePump;
+  readonly #mux: SmuxServer;
   readonly #sockets = new Set<Socket>();
   #stopped = false;
 
@@ -78,12 +33,24 @@ export class MuxPortPlugin implements SessionPlugin {
       gate: host.gate,
       pacing: host.pacing,
       send: (chunk) => host.sendOutput(chunk),
+      clock: host.clock,
     });
-    this.#transport = new ChannelTransport(pump);
-    this.#mux = new MuxSession(this.#transport, { client: false, keepAlive, logger: host.logger });
+    this.#pump = pump;
+    // smux frames are one byte stream toward the client, cut into 1 KiB Output payloads by the pump.
+    this.#mux = new SmuxServer(
+      {
+        write: (bytes) => {
+          pump.push(bytes);
+          return pump.idle;
+        },
+        whenReady: () => pump.whenIdle(),
+      },
+      { keepAlive, clock: host.clock },
+    );
+    this.#mux.onTokens = () => host.retryInput();
     this.#mux.on("stream", (stream) => this.#onStream(stream));
-    this.#mux.on("error", (error) => host.logger.debug(`smux session failed: ${error.message}`));
-    this.#mux.on("close", () => {
+    this.#mux.on("close", (error) => {
+      if (error) host.logger.debug(`smux session failed: ${error.message}`);
       // smux ended (keepalive timeout, protocol error): the agent's plugin ends with it.
       if (!this.#stopped) host.finish();
     });
@@ -96,7 +63,7 @@ export class MuxPortPlugin implements SessionPlugin {
 
   input(data: Buffer): Delivery {
     if (this.#stopped) return "ok";
-    return this.#transport.deliver(data);
+    return this.#mux.receive(data);
   }
 
   resize(): void {
@@ -113,10 +80,10 @@ export class MuxPortPlugin implements SessionPlugin {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
     this.#mux.close();
-    this.#transport.destroy();
+    this.#pump.close();
   }
 
-  #onStream(stream: MuxStream): void {
+  #onStream(stream: SmuxServerStream): void {
     const socket = connect({ host: this.#target.host, port: this.#target.port });
     this.#sockets.add(socket);
     let connected = false;

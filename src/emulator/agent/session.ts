@@ -1,6 +1,6 @@
 /**
- * One simulated amazon-ssm-agent session (ssm-protocol.md §5, §6, §7, §11): a reliable endpoint in
- * the agent role, the handshake when the session needs one, the KMS envelope, and the session
+ * One simulated amazon-ssm-agent session (ssm-protocol.md §5, §6, §7, §11): the agent's own reliable
+ * channel (./channel), the handshake when the session needs one, the KMS envelope, and the session
  * plugin chosen by the document's session type.
  *
  * ```
@@ -14,19 +14,6 @@
  * with {@link attach}, and turns the "end" event into `channel_closed`.
  */
 import { EventEmitter } from "node:events";
-import {
-  type Clock,
-  type Entropy,
-  systemClock,
-  systemEntropy,
-  type TimerHandle,
-} from "../../datachannel/clock.js";
-import {
-  type Delivery,
-  type EndpointStats,
-  type FrameSink,
-  ReliableEndpoint,
-} from "../../datachannel/endpoint.js";
 import { type Logger, silentLogger } from "../../log.js";
 import {
   type DecodedMessage,
@@ -44,8 +31,16 @@ import {
   PayloadType,
   splitDataKey,
 } from "../../protocol/index.js";
+import {
+  type Entropy,
+  systemEntropy,
+  systemTimerClock,
+  type TimerClock,
+  type TimerHandle,
+} from "../clock.js";
 import type { CommandProperties, PortProperties } from "../documents.js";
 import type { Pacing } from "../options.js";
+import { AgentChannel, type AgentChannelStats, type Delivery, type FrameSink } from "./channel/channel.js";
 import { AgentCipher } from "./cipher.js";
 import { AgentError } from "./errors.js";
 import { OutputGate } from "./flow.js";
@@ -88,14 +83,15 @@ const CHALLENGE_LENGTH = 64;
 
 export class AgentSession extends EventEmitter<AgentSessionEvents> {
   readonly spec: AgentSessionSpec;
-  readonly endpoint: ReliableEndpoint;
+  /** The agent's own reliable channel (./channel), not the client's. */
+  readonly endpoint: AgentChannel;
   /** ClientVersion from the HandshakeResponse (undefined without a handshake). */
   clientVersion: string | undefined;
   /** The port mode chosen for Port sessions. */
   portMode: PortModeDecision | undefined;
 
   readonly #env: AgentEnvironment;
-  readonly #clock: Clock;
+  readonly #clock: TimerClock;
   readonly #entropy: Entropy;
   readonly #logger: Logger;
   readonly #gate: OutputGate;
@@ -113,13 +109,10 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     super();
     this.spec = spec;
     this.#env = env;
-    this.#clock = env.clock ?? systemClock;
+    this.#clock = env.clock ?? systemTimerClock;
     this.#entropy = env.entropy ?? systemEntropy;
     this.#logger = env.logger ?? silentLogger;
-    this.endpoint = new ReliableEndpoint({
-      role: "agent",
-      // The agent never checks digests (§4.3); a corrupted frame is the client's problem.
-      verifyDigest: false,
+    this.endpoint = new AgentChannel({
       limits: env.limits,
       clock: this.#clock,
       entropy: this.#entropy,
@@ -130,7 +123,6 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       () => this.#attached && !this.endpoint.congested && this.#state === "running",
     );
     this.endpoint.on("drain", () => this.#gate.recheck());
-    this.endpoint.on("error", (error: Error) => this.terminate(error.message));
   }
 
   get state(): AgentSessionState {
@@ -178,7 +170,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.#end({ output });
   }
 
-  stats(): EndpointStats {
+  stats(): AgentChannelStats {
     return this.endpoint.stats();
   }
 
@@ -406,6 +398,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       gate: this.#gate,
       pacing,
       logger: this.#logger,
+      clock: this.#clock,
+      retryInput: () => this.endpoint.flushPending(),
       sendOutput: (data) => {
         if (this.#state === "ended") return;
         this.endpoint.send(PayloadType.output, this.#cipher ? this.#cipher.seal(data) : Buffer.from(data));

@@ -6,7 +6,7 @@
  */
 import { homedir } from "node:os";
 import type { IPty } from "node-pty";
-import type { Delivery } from "../../datachannel/endpoint.js";
+import type { Delivery } from "./channel/channel.js";
 import { DRAIN_RELEASE, DrainMarkerScanner } from "./drain-marker.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
@@ -39,6 +39,7 @@ export class ShellPlugin implements SessionPlugin {
       pacing: host.pacing,
       send: (chunk) => host.sendOutput(chunk),
       utf8: true,
+      clock: host.clock,
     });
   }
 

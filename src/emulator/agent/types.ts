@@ -1,11 +1,11 @@
 /**
  * What a simulated agent session needs to know, and the services it calls. Data only.
  */
-import type { Clock, Entropy } from "../../datachannel/clock.js";
-import type { ChannelLimits } from "../../datachannel/limits.js";
 import type { Logger } from "../../log.js";
+import type { Entropy, TimerClock } from "../clock.js";
 import type { SessionProperties, SessionType } from "../documents.js";
 import type { Pacing } from "../options.js";
+import type { AgentChannelLimits } from "./channel/limits.js";
 
 /**
  * KMS Decrypt inside the emulator (no HTTP): returns the plaintext data key, or throws when the
@@ -45,8 +45,8 @@ export interface AgentEnvironment {
   /** How long a finished session waits for its last messages to be acked (agent: 2 s). */
   closeFlushMs?: number;
   /** Data-channel bounds of the agent's endpoint (tests shrink the unacked high-water mark). */
-  limits?: Partial<ChannelLimits>;
-  clock?: Clock;
+  limits?: Partial<AgentChannelLimits>;
+  clock?: TimerClock;
   entropy?: Entropy;
   logger?: Logger;
 }

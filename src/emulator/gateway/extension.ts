@@ -4,7 +4,7 @@
  * websockets on the API server and runs the simulated agent with the emulator's pacing, faults,
  * remote hosts and KMS.
  */
-import type { ChannelLimits } from "../../datachannel/limits.js";
+import type { AgentChannelLimits as ChannelLimits } from "../agent/channel/limits.js";
 import type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "../extensions.js";
 import { SessionGateway } from "./gateway.js";
 import { registryDirectory } from "./registry.js";

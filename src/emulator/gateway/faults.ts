@@ -11,8 +11,9 @@
  * Decisions come from a seeded generator per session, so runs are reproducible. Frames are never
  * mutated in place: the endpoint keeps them for retransmission, so a corrupted frame is a copy.
  */
-import type { Clock, TimerHandle } from "../../datachannel/clock.js";
+
 import { Layout, MessageType } from "../../protocol/index.js";
+import type { TimerClock as Clock, TimerHandle } from "../clock.js";
 import type { FaultConfig } from "../options.js";
 import { chance, type Random, seededRandom } from "./random.js";
 

@@ -16,21 +16,21 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import {
-  type Clock,
-  type Entropy,
-  systemClock,
-  systemEntropy,
-  type TimerHandle,
-} from "../../datachannel/clock.js";
-import { TickCork } from "../../datachannel/tick-cork.js";
 import { type Logger, silentLogger } from "../../log.js";
 import { decodeOpenDataChannel } from "../../protocol/index.js";
 import type { AgentSessionEnd } from "../agent/session.js";
 import { AgentSession } from "../agent/session.js";
 import type { AgentEnvironment, AgentSessionSpec } from "../agent/types.js";
+import {
+  type TimerClock as Clock,
+  type Entropy,
+  systemTimerClock as systemClock,
+  systemEntropy,
+  type TimerHandle,
+} from "../clock.js";
 import { type FaultConfig, noFaults } from "../options.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
+import { FrameCork as TickCork } from "./cork.js";
 import { FaultShaper, type FaultStats, SessionFaults } from "./faults.js";
 import { sessionSeed } from "./random.js";
 import { parseDataChannelUrl } from "./route.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { GenerateDataKey } from "../../../src/datachannel/handshake.js";
-import type { ChannelLimits } from "../../../src/datachannel/limits.js";
+import type { AgentChannelLimits } from "../../../src/emulator/agent/channel/limits.js";
 import { createGatewayExtension } from "../../../src/emulator/gateway/extension.js";
 import type { SessionGateway } from "../../../src/emulator/gateway/gateway.js";
 import { streamUrlFor } from "../../../src/emulator/gateway/route.js";
@@ -31,7 +31,7 @@ export interface TestEmulatorOptions {
   faults?: Partial<FaultConfig>;
   seed?: number;
   handshakeTimeoutMs?: number;
-  limits?: Partial<ChannelLimits>;
+  limits?: Partial<AgentChannelLimits>;
 }
 
 export interface TestEmulator {

@@ -80,7 +80,6 @@ export class RawClient extends EventEmitter {
     super();
     this.#options = options;
     this.endpoint = new ReliableEndpoint({
-      role: "client",
       onStreamMessage: (m) => {
         this.#onStream(m);
         return "ok";

@@ -1,0 +1,115 @@
+/**
+ * The import graph of `src/`, read from the sources (no compiler): every relative specifier of
+ * `import`, `export … from`, `import type` and `import()`, resolved to a file path relative to the
+ * repository root. Type-only imports count: they still tie one module's design to another's.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+
+export type ImportGraph = Map<string, string[]>;
+
+const SPECIFIER =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^"';]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(path));
+    else if (entry.name.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+/** Strips comments so that import-looking text in docs does not count. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+function resolveSpecifier(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith(".")) return undefined; // packages and node: built-ins
+  const base = normalize(join(dirname(from), specifier));
+  for (const candidate of [base.replace(/\.js$/, ".ts"), `${base}.ts`, join(base, "index.ts")]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  if (existsSync(base) && !base.endsWith(".js")) return base; // data files (package.json)
+  throw new Error(`${from}: cannot resolve import ${JSON.stringify(specifier)}`);
+}
+
+/** Reads every `.ts` file under `root` (e.g. "src"); paths are relative to the working directory. */
+export function readImportGraph(root: string): ImportGraph {
+  const graph: ImportGraph = new Map();
+  for (const file of sourceFiles(root).sort()) {
+    const text = withoutComments(readFileSync(file, "utf8"));
+    const targets = new Set<string>();
+    for (const match of text.matchAll(SPECIFIER)) {
+      const target = resolveSpecifier(file, match[1] ?? match[2]!);
+      if (target) targets.add(relative(".", target));
+    }
+    graph.set(relative(".", file), [...targets].sort());
+  }
+  return graph;
+}
+
+/** Every import cycle, each as the list of files around it (Tarjan's strongly connected components). */
+export function findCycles(graph: ImportGraph): string[][] {
+  let index = 0;
+  const indices = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (node: string) => {
+    indices.set(node, index);
+    low.set(node, index);
+    index++;
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!indices.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(node, Math.min(low.get(node)!, indices.get(next)!));
+      }
+    }
+    if (low.get(node) !== indices.get(node)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== node);
+    const selfLoop = (graph.get(node) ?? []).includes(node);
+    if (component.length > 1 || selfLoop) cycles.push(component.sort());
+  };
+  for (const node of graph.keys()) if (!indices.has(node)) visit(node);
+  return cycles;
+}
+
+/**
+ * Imports from files under `inside` to files outside it that `allowed` refuses, as
+ * `importer -> imported` lines; the allowed files' own imports are followed, so a permitted
+ * module cannot smuggle in a forbidden one.
+ */
+export function boundaryViolations(
+  graph: ImportGraph,
+  inside: string,
+  allowed: (file: string) => boolean,
+): string[] {
+  const violations: string[] = [];
+  const seen = new Set<string>();
+  const queue: string[] = [...graph.keys()].filter((f) => f.startsWith(inside));
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const target of graph.get(file) ?? []) {
+      if (target.startsWith(inside)) continue;
+      if (!allowed(target)) violations.push(`${file} -> ${target}`);
+      else queue.push(target);
+    }
+  }
+  return violations;
+}
