@@ -17,6 +17,7 @@ import {
   MessageType,
   PayloadType,
 } from "../../src/protocol/index.js";
+import type { StopReason } from "../../src/session/ending.js";
 import { listenLocal, runPortSession } from "../../src/session/port.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
 import { collectUntilClosed, connectLocal } from "../e2e/helpers/forward.js";
@@ -76,8 +77,8 @@ async function basicForward(t: { after: (fn: () => unknown) => void }): Promise<
     channel,
     server,
     logger: createLogger(1, (line) => log.push(line)),
-    stop: new Promise<void>((resolve) => {
-      stop = resolve;
+    stop: new Promise<StopReason>((resolve) => {
+      stop = () => resolve({ kind: "signal", signal: "SIGINT" });
     }),
   });
   await channel.whenReady();
