@@ -36,6 +36,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 async function runSession(input: SsmInput, ctx: RunContext): Promise<number> {
   switch (input.command) {
     case "shell": {
+      if (input.remoteCommand) {
+        const { runRemoteCommand } = await import("./run/command.js");
+        return runRemoteCommand(input, ctx);
+      }
       const { runShell } = await import("./run/shell.js");
       return runShell(input, ctx);
     }

@@ -94,6 +94,17 @@ function alignColumns(rows: readonly (readonly [string, string])[]): string[] {
   return rows.map(([left, right]) => `${INDENT}${left.padEnd(width)}  ${right}`);
 }
 
+/**
+ * Not a flag: the `-- command [args...]` form of `ssm shell`, shown as one more row of our
+ * option block (the seed's page has no place for it).
+ */
+const REMOTE_COMMAND_ROW: FlagSpec = {
+  key: "",
+  long: "-- command [args...]",
+  takesValue: false,
+  description: "Run the command instead of a shell: its stdout, stderr and exit status are ours",
+};
+
 /** `aws-runas ssm shell --help` (seed text). */
 export const SHELL_HELP: HelpPage = {
   name: "aws-runas ssm shell - Start an SSM shell session",
@@ -106,7 +117,7 @@ export const SHELL_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG],
+  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG, REMOTE_COMMAND_ROW],
 };
 
 /** `aws-runas ssm forward --help` (seed text). */

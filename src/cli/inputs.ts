@@ -50,6 +50,8 @@ export interface ShellInput extends SsmInputBase {
   readonly document: string | undefined;
   /** `--parameter k=v`: document parameters in StartSession's shape (repeated keys collect values). */
   readonly parameters: Readonly<Record<string, readonly string[]>>;
+  /** Words after `--`: run this command (no terminal) and exit with its status. */
+  readonly remoteCommand?: readonly string[] | undefined;
 }
 
 /** `aws-runas ssm forward`. */

@@ -50,7 +50,7 @@ export function parseCommandLine(argv: readonly string[], io: ParseIo): ParseOut
   const decide = (next: ParseOutcome) => {
     outcome = next;
   };
-  const program = buildProgram(io, decide);
+  const program = buildProgram(io, decide, argv);
   try {
     program.parse([...argv], { from: "user" });
   } catch (error) {
@@ -79,7 +79,11 @@ const HELP_PAGES: Readonly<Record<string, HelpPage>> = {
 
 const ALIASES: Readonly<Record<string, string>> = { sh: "shell", fwd: "forward" };
 
-function buildProgram(io: ParseIo, decide: (outcome: ParseOutcome) => void): Command {
+function buildProgram(
+  io: ParseIo,
+  decide: (outcome: ParseOutcome) => void,
+  argv: readonly string[] = [],
+): Command {
   const showHelp = (page: HelpPage) => {
     io.writeOut(renderHelp(page));
     decide({ kind: "exit", exitCode: 0 });
@@ -130,7 +134,11 @@ function buildProgram(io: ParseIo, decide: (outcome: ParseOutcome) => void): Com
 
   session("shell", "sh", SHELL_HELP, SHELL_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: ShellOptionValues = { ...cmd.opts<ShellOptionValues>(), ...globals(cmd) };
-    decide({ kind: "run", input: parseShellInput(opts, args, io.env) });
+    // Commander passes the words after `--` on as operands; they are the remote command.
+    const dashes = argv.indexOf("--");
+    const remote = dashes < 0 ? undefined : argv.slice(dashes + 1);
+    const positionals = remote ? args.slice(0, Math.max(0, args.length - remote.length)) : args;
+    decide({ kind: "run", input: parseShellInput(opts, positionals, io.env, remote) });
   });
   session("forward", "fwd", FORWARD_HELP, FORWARD_FLAGS).action(
     (args: string[], _o: unknown, cmd: Command) => {

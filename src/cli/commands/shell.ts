@@ -15,9 +15,38 @@ export interface ShellOptionValues extends GlobalOptionValues {
   parameter?: string[];
 }
 
-/** Builds the shell input; throws `UsageError` for bad positionals or flags. */
-export function parseShellInput(opts: ShellOptionValues, args: readonly string[], env: Env): ShellInput {
-  const { profile, targetSpec } = splitProfileAndTarget(args, SHELL_USAGE);
+/** Usage line of the remote-command form. */
+export const COMMAND_USAGE =
+  "aws-runas ssm shell [command options] [profile_name] target_spec -- command [args...]";
+
+/**
+ * Builds the shell input; throws `UsageError` for bad positionals or flags. `remote` holds the
+ * words after `--` (a remote command) when there was a `--`.
+ */
+export function parseShellInput(
+  opts: ShellOptionValues,
+  args: readonly string[],
+  env: Env,
+  remote?: readonly string[],
+): ShellInput {
+  const { profile, targetSpec } = splitProfileAndTarget(args, remote ? COMMAND_USAGE : SHELL_USAGE);
+  if (remote !== undefined) {
+    if (remote.length === 0 || remote.every((w) => w.trim() === "")) {
+      throw new UsageError("missing command after --", `usage: ${COMMAND_USAGE}`);
+    }
+    if (opts.plugin === true) {
+      throw new UsageError(
+        "--plugin cannot run a command after --",
+        "the plugin mixes the command's output with its own: leave out --plugin",
+      );
+    }
+    if (opts.document !== undefined) {
+      throw new UsageError(
+        "--document cannot be combined with a command after --",
+        "a command after -- runs with AWS-StartNonInteractiveCommand: leave out --document",
+      );
+    }
+  }
   const document = opts.document;
   if (document !== undefined && document.trim() === "") {
     throw new UsageError(
@@ -40,6 +69,7 @@ export function parseShellInput(opts: ShellOptionValues, args: readonly string[]
     plugin: opts.plugin === true,
     document,
     parameters: parseDocumentParameters(rawParameters),
+    remoteCommand: remote,
   };
 }
 

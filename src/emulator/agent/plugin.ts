@@ -14,6 +14,8 @@ export interface PluginHost {
   readonly logger: Logger;
   /** Sends an Output (pt 1) payload of at most 1024 bytes, encrypted when the session is. */
   sendOutput(data: Buffer): void;
+  /** Sends an Output, StdErr or ExitCode payload (pt 1, 11, 12), encrypted when the session is. */
+  sendStream(payloadType: number, data: Buffer): void;
   /** Sends a Flag (pt 10) message, e.g. ConnectToPortError. */
   sendFlag(flag: number): void;
   /** The plugin is done (shell exited, SSH target closed): flush, then channel_closed. */
