@@ -188,8 +188,23 @@ export const PARAMETER_FLAG: FlagSpec = {
   description: "Parameter of the --document as key=value; repeat for more",
 };
 
+/** `ssm shell --escape-char`: OpenSSH's `-e` (here `-e` is --expiration already). */
+export const ESCAPE_CHAR_FLAG: FlagSpec = {
+  key: "escapeChar",
+  long: "--escape-char",
+  takesValue: true,
+  description: "Escape character of interactive shells (~. ends, ~? lists); a character, ^X or none",
+  defaultText: "~",
+  env: "RUNAS_ESCAPE_CHAR",
+};
+
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
-export const SHELL_FLAGS: readonly FlagSpec[] = [PLUGIN_FLAG, DOCUMENT_FLAG, PARAMETER_FLAG];
+export const SHELL_FLAGS: readonly FlagSpec[] = [
+  PLUGIN_FLAG,
+  DOCUMENT_FLAG,
+  PARAMETER_FLAG,
+  ESCAPE_CHAR_FLAG,
+];
 export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
 export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG];
 

@@ -9,6 +9,7 @@
 import {
   DOCUMENT_FLAG,
   EC2IC_FLAG,
+  ESCAPE_CHAR_FLAG,
   type FlagSpec,
   GLOBAL_FLAGS,
   HELP_FLAG,
@@ -117,7 +118,7 @@ export const SHELL_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG, REMOTE_COMMAND_ROW],
+  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG, ESCAPE_CHAR_FLAG, REMOTE_COMMAND_ROW],
 };
 
 /** `aws-runas ssm forward --help` (seed text). */

@@ -52,6 +52,8 @@ export interface ShellInput extends SsmInputBase {
   readonly parameters: Readonly<Record<string, readonly string[]>>;
   /** Words after `--`: run this command (no terminal) and exit with its status. */
   readonly remoteCommand?: readonly string[] | undefined;
+  /** `--escape-char` / `RUNAS_ESCAPE_CHAR` as a byte; null = escapes off. */
+  readonly escapeChar: number | null;
 }
 
 /** `aws-runas ssm forward`. */

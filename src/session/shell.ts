@@ -17,6 +17,8 @@ export interface ShellSessionOptions {
   signals?: NodeJS.EventEmitter;
   /** Timers of the end-of-input Ctrl-D repeat (injected for tests). */
   clock?: Clock;
+  /** Keyboard input → bytes to send (the `~.` escapes, `cli/run/escape.ts`). */
+  filterInput?: (chunk: Buffer) => Buffer;
 }
 
 /** Signals that become bytes for the remote terminal when they reach us anyway (not a TTY, or `kill`). */
@@ -66,7 +68,7 @@ export async function runShellSession(options: ShellSessionOptions): Promise<num
     }
 
     channel.pipe(io.stdout, { end: false });
-    pumpInput(io, channel, logger, options.clock ?? systemClock);
+    pumpInput(io, channel, logger, options.clock ?? systemClock, options.filterInput);
     return await ended;
   } finally {
     for (const cleanup of cleanups.reverse()) cleanup();
@@ -89,9 +91,17 @@ const EOF_REPEAT_MAX_MS = 4000;
  * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
  * gets Ctrl-D on an empty line (repeated, see above), so scripts end the session cleanly.
  */
-function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: Clock): void {
+function pumpInput(
+  io: TerminalIo,
+  channel: DataChannel,
+  logger: Logger,
+  clock: Clock,
+  filter?: (chunk: Buffer) => Buffer,
+): void {
   let last = 0x0a;
-  const onData = (chunk: Buffer) => {
+  const onData = (input: Buffer) => {
+    const chunk = filter ? filter(input) : input;
+    if (chunk.length === 0) return;
     if (chunk.length > 0) last = chunk[chunk.length - 1]!;
     if (!channel.write(chunk)) {
       io.stdin.pause();

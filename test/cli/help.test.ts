@@ -59,7 +59,7 @@ const SUBCOMMANDS: { title: string; argv: string[]; aliasArgv?: string[]; added:
     title: "Shell subcommand help",
     argv: ["ssm", "shell", "--help"],
     aliasArgv: ["ssm", "sh", "-h"],
-    added: ["--document value ", "--parameter value ", "-- command [args...] "],
+    added: ["--document value ", "--parameter value ", "--escape-char value ", "-- command [args...] "],
   },
   {
     title: "Forward subcommand help",

@@ -72,6 +72,8 @@ const shell = (over: Partial<Extract<CommandInput, { command: "shell" }>> = {}):
   plugin: false,
   document: undefined,
   parameters: {},
+  remoteCommand: undefined,
+  escapeChar: 0x7e,
   ...over,
 });
 const forward = (over: Partial<Extract<CommandInput, { command: "forward" }>> = {}): CommandInput => ({
@@ -241,6 +243,26 @@ describe("argv → input", () => {
       "forward with globals after",
       ["ssm", "fwd", `${ID}:8080`, "-w", "-e"],
       forward({ global: { ...NO_GLOBALS, whoami: true, showExpiration: true } }),
+    ],
+    // remote command after --, escape character
+    [
+      "remote command after --",
+      ["ssm", "shell", "dev", ID, "--", "ls", "-l", "--", "x"],
+      shell({ profile: "dev", remoteCommand: ["ls", "-l", "--", "x"] }),
+    ],
+    [
+      "remote command with flags before --",
+      ["ssm", "sh", "-v", ID, "--", "uptime"],
+      shell({ remoteCommand: ["uptime"], global: { ...NO_GLOBALS, verbosity: 1 } }),
+    ],
+    ["--escape-char none", ["ssm", "shell", "--escape-char", "none", ID], shell({ escapeChar: null })],
+    ["--escape-char ^]", ["ssm", "shell", "--escape-char=^]", ID], shell({ escapeChar: 0x1d })],
+    ["RUNAS_ESCAPE_CHAR=none", ["ssm", "shell", ID], shell({ escapeChar: null }), { RUNAS_ESCAPE_CHAR: "none" }],
+    [
+      "--escape-char wins over RUNAS_ESCAPE_CHAR",
+      ["ssm", "shell", "--escape-char", "%", ID],
+      shell({ escapeChar: 0x25 }),
+      { RUNAS_ESCAPE_CHAR: "none" },
     ],
     // ssh
     ["ssh defaults", ["ssm", "ssh", ID], ssh()],

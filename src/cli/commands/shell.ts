@@ -1,5 +1,6 @@
 /** `aws-runas ssm shell` argv → {@link ShellInput} (pure). */
 import { UsageError } from "../../errors.js";
+import { DEFAULT_ESCAPE_CHAR, ESCAPE_ENV, type EscapeChar, parseEscapeChar } from "../../session/escape.js";
 import { parseShellTarget } from "../../target/spec.js";
 import type { Env, ShellInput } from "../inputs.js";
 import { type GlobalOptionValues, parseGlobalInput, splitProfileAndTarget } from "./global.js";
@@ -13,6 +14,7 @@ export interface ShellOptionValues extends GlobalOptionValues {
   document?: string;
   /** Each `--parameter` value in order. */
   parameter?: string[];
+  escapeChar?: string;
 }
 
 /** Usage line of the remote-command form. */
@@ -70,7 +72,23 @@ export function parseShellInput(
     document,
     parameters: parseDocumentParameters(rawParameters),
     remoteCommand: remote,
+    escapeChar: parseEscapeOption(opts.escapeChar, env),
   };
+}
+
+/** `--escape-char` / `RUNAS_ESCAPE_CHAR` (the flag wins); `~` when neither is set. */
+function parseEscapeOption(flag: string | undefined, env: Env): EscapeChar {
+  const fromEnv = env[ESCAPE_ENV];
+  const text = flag ?? (fromEnv === undefined || fromEnv === "" ? DEFAULT_ESCAPE_CHAR : fromEnv);
+  const char = parseEscapeChar(text);
+  if (char === undefined) {
+    const source = flag === undefined ? ESCAPE_ENV : "--escape-char";
+    throw new UsageError(
+      `invalid ${source} ${JSON.stringify(text)}`,
+      "give one character, ^X for a control character, or none",
+    );
+  }
+  return char;
 }
 
 /**

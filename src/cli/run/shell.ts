@@ -1,9 +1,13 @@
 /** Runs `aws-runas ssm shell`: credentials → target → StartSession → interactive shell. */
+
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { DataChannel } from "../../datachannel/index.js";
 import { runShellSession } from "../../session/shell.js";
-import { startSession } from "../../session/start.js";
+import { startSession, terminateSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ShellInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
+import { escapeInput } from "./escape.js";
 import { preparePluginFor, runWithPlugin } from "./plugin.js";
 
 /** Runs the session and resolves with the process exit code. */
@@ -23,7 +27,12 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
     ctx.stderr.write(`Starting session with SessionId: ${started.sessionId}\n`);
     const channel = await openChannel(aws, started, instanceId, ctx);
     try {
-      const code = await runShellSession({ channel, io: ctx, logger: ctx.logger }).catch((error: unknown) => {
+      const code = await runShellSession({
+        channel,
+        io: ctx,
+        logger: ctx.logger,
+        filterInput: shellEscapes(input, ctx, ssm, started.sessionId, channel),
+      }).catch((error: unknown) => {
         ctx.stdout.write("\r\n"); // the remote output may have left the cursor mid-line
         throw error;
       });
@@ -35,6 +44,25 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
   } finally {
     aws.destroy();
   }
+}
+
+/** `~.` and friends, on a terminal only (piped input passes unchanged), like OpenSSH. */
+function shellEscapes(
+  input: ShellInput,
+  ctx: RunContext,
+  ssm: SSMClient,
+  sessionId: string,
+  channel: DataChannel,
+): ((chunk: Buffer) => Buffer) | undefined {
+  if (input.escapeChar === null || !ctx.stdin.isTTY) return undefined;
+  return escapeInput({
+    char: input.escapeChar,
+    stderr: ctx.stderr,
+    terminate: () => {
+      ctx.logger.debug("escape: terminating the session");
+      void terminateSession(ssm, sessionId, ctx.logger).finally(() => channel.destroy());
+    },
+  });
 }
 
 function copyParameters(parameters: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
