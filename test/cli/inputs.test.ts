@@ -257,7 +257,12 @@ describe("argv → input", () => {
     ],
     ["--escape-char none", ["ssm", "shell", "--escape-char", "none", ID], shell({ escapeChar: null })],
     ["--escape-char ^]", ["ssm", "shell", "--escape-char=^]", ID], shell({ escapeChar: 0x1d })],
-    ["RUNAS_ESCAPE_CHAR=none", ["ssm", "shell", ID], shell({ escapeChar: null }), { RUNAS_ESCAPE_CHAR: "none" }],
+    [
+      "RUNAS_ESCAPE_CHAR=none",
+      ["ssm", "shell", ID],
+      shell({ escapeChar: null }),
+      { RUNAS_ESCAPE_CHAR: "none" },
+    ],
     [
       "--escape-char wins over RUNAS_ESCAPE_CHAR",
       ["ssm", "shell", "--escape-char", "%", ID],
