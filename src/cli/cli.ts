@@ -6,7 +6,7 @@
  */
 import { exitCodeFor } from "../errors.js";
 import { type CliIo, createRunContext, type RunContext } from "./context.js";
-import type { CompleteInput, CompletionInput, SsmInput } from "./inputs.js";
+import type { CompleteInput, CompletionInput, ListInput, SsmInput } from "./inputs.js";
 import { parseCommandLine } from "./program.js";
 import { formatError } from "./report.js";
 
@@ -33,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function runSession(input: SsmInput, ctx: RunContext): Promise<number> {
+async function runSession(input: SsmInput | ListInput, ctx: RunContext): Promise<number> {
   switch (input.command) {
     case "shell": {
       if (input.remoteCommand) {
@@ -50,6 +50,10 @@ async function runSession(input: SsmInput, ctx: RunContext): Promise<number> {
     case "ssh": {
       const { runSsh } = await import("./run/ssh.js");
       return runSsh(input, ctx);
+    }
+    case "list": {
+      const { runList } = await import("./run/list.js");
+      return runList(input, ctx);
     }
   }
 }

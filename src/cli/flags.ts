@@ -198,6 +198,24 @@ export const ESCAPE_CHAR_FLAG: FlagSpec = {
   env: "RUNAS_ESCAPE_CHAR",
 };
 
+/** `ssm list --json`. */
+export const JSON_FLAG: FlagSpec = {
+  key: "json",
+  long: "--json",
+  takesValue: false,
+  description: "Print the instances as JSON",
+  defaultText: "false",
+};
+
+/** `ssm list --filter key=pattern`. */
+export const FILTER_FLAG: FlagSpec = {
+  key: "filter",
+  long: "--filter",
+  takesValue: true,
+  repeat: "collect",
+  description: "Only instances whose tag matches, e.g. Name=web* or env:prod; repeat for more",
+};
+
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
 export const SHELL_FLAGS: readonly FlagSpec[] = [
   PLUGIN_FLAG,
@@ -207,6 +225,7 @@ export const SHELL_FLAGS: readonly FlagSpec[] = [
 ];
 export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
 export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG];
+export const LIST_FLAGS: readonly FlagSpec[] = [JSON_FLAG, FILTER_FLAG];
 
 /** Flags whose next argument is their value (completion must skip it). */
 export function flagsTakingValues(flags: readonly FlagSpec[]): string[] {

@@ -10,10 +10,12 @@ import {
   DOCUMENT_FLAG,
   EC2IC_FLAG,
   ESCAPE_CHAR_FLAG,
+  FILTER_FLAG,
   type FlagSpec,
   GLOBAL_FLAGS,
   HELP_FLAG,
   HOST_FLAG,
+  JSON_FLAG,
   PARAMETER_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
@@ -167,6 +169,21 @@ export const SSH_HELP: HelpPage = {
   addedOptions: [HELP_FLAG, SSH_HOST_FLAG],
 };
 
+/** `aws-runas ssm list --help` (in the seed's style). */
+export const LIST_HELP: HelpPage = {
+  name: "aws-runas ssm list - List the SSM managed instances",
+  usage: "aws-runas ssm list [command options] [profile_name]",
+  description: [
+    "List the instances managed by SSM with configuration from the given 'profile_name': the",
+    "instance ID, Name tag, private IP address, platform, SSM agent version and ping status,",
+    "instances whose agent is online first.  The '--filter' option keeps only instances whose",
+    "tag matches (ex. Name=web* or env:prod; '*' and '?' are wildcards), and '--json' prints",
+    "the list as JSON for scripts.",
+  ],
+  optionsTitle: "OPTIONS",
+  options: [JSON_FLAG, FILTER_FLAG, HELP_FLAG],
+};
+
 /** `aws-runas ssm --help` and bare `aws-runas ssm`. */
 export const SSM_HELP: HelpPage = {
   name: "aws-runas ssm - Helpful shortcuts for working with SSM sessions",
@@ -180,6 +197,7 @@ export const SSM_HELP: HelpPage = {
     { names: "shell, sh", description: "Start an SSM shell session" },
     { names: "forward, fwd", description: "Start an SSM port forwarding session" },
     { names: "ssh", description: "Start an SSH over SSM session" },
+    { names: "list", description: "List the SSM managed instances" },
     HELP_COMMAND,
   ],
   optionsTitle: "OPTIONS",

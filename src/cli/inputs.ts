@@ -84,6 +84,17 @@ export interface SshInput extends SsmInputBase {
   readonly sshHost?: string;
 }
 
+/** `aws-runas ssm list [profile_name]`. */
+export interface ListInput {
+  readonly command: "list";
+  readonly global: GlobalInput;
+  readonly profile: string | undefined;
+  /** `--json`: machine-readable output. */
+  readonly json: boolean;
+  /** `--filter key=pattern`, repeatable (all must match). */
+  readonly filters: readonly string[];
+}
+
 /** `aws-runas completion bash|zsh`. */
 export interface CompletionInput {
   readonly command: "completion";
@@ -98,7 +109,10 @@ export interface CompleteInput {
 }
 
 /** Any command the program can run, as decided by argv. */
-export type CommandInput = ShellInput | ForwardInput | SshInput | CompletionInput | CompleteInput;
+export type CommandInput = ShellInput | ForwardInput | SshInput | ListInput | CompletionInput | CompleteInput;
+
+/** What credentials and clients are resolved from (every `ssm` command). */
+export type CredentialInput = Pick<SsmInput | ListInput, "global" | "profile">;
 
 /** The three session commands. */
 export type SsmInput = ShellInput | ForwardInput | SshInput;

@@ -8,13 +8,23 @@ import { Command, type CommanderError, Option } from "commander";
 import { type RunasError, UsageError } from "../errors.js";
 import { type ForwardOptionValues, parseForwardInput } from "./commands/forward.js";
 import { type GlobalOptionValues, mergeGlobalOptions } from "./commands/global.js";
+import { type ListOptionValues, parseListInput } from "./commands/list.js";
 import { parseShellInput, type ShellOptionValues } from "./commands/shell.js";
 import { parseSshInput, type SshOptionValues } from "./commands/ssh.js";
-import { type FlagSpec, FORWARD_FLAGS, GLOBAL_FLAGS, SHELL_FLAGS, SSH_FLAGS, VERSION_FLAG } from "./flags.js";
+import {
+  type FlagSpec,
+  FORWARD_FLAGS,
+  GLOBAL_FLAGS,
+  LIST_FLAGS,
+  SHELL_FLAGS,
+  SSH_FLAGS,
+  VERSION_FLAG,
+} from "./flags.js";
 import {
   COMPLETION_HELP,
   FORWARD_HELP,
   type HelpPage,
+  LIST_HELP,
   renderHelp,
   rootHelp,
   SHELL_HELP,
@@ -74,6 +84,7 @@ const HELP_PAGES: Readonly<Record<string, HelpPage>> = {
   "ssm shell": SHELL_HELP,
   "ssm forward": FORWARD_HELP,
   "ssm ssh": SSH_HELP,
+  "ssm list": LIST_HELP,
   completion: COMPLETION_HELP,
 };
 
@@ -149,6 +160,11 @@ function buildProgram(
   session("ssh", undefined, SSH_HELP, SSH_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: SshOptionValues = { ...cmd.opts<SshOptionValues>(), ...globals(cmd) };
     decide({ kind: "run", input: parseSshInput(opts, args, io.env) });
+  });
+
+  session("list", undefined, LIST_HELP, LIST_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
+    const opts: ListOptionValues = { ...cmd.opts<ListOptionValues>(), ...globals(cmd) };
+    decide({ kind: "run", input: parseListInput(opts, args, io.env) });
   });
 
   const completion = root.command("completion");

@@ -16,7 +16,7 @@ import {
   resolveTarget,
 } from "../../target/index.js";
 import type { RunContext } from "../context.js";
-import type { SsmInput } from "../inputs.js";
+import type { CredentialInput } from "../inputs.js";
 import { resolveCommandCredentials } from "./credentials.js";
 
 // The SDK warns on every run under Node 20 about its future support policy: noise for users of
@@ -35,7 +35,7 @@ export interface AwsSession {
   destroy(): void;
 }
 
-export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
+export async function openAwsSession(input: CredentialInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
   const { region, credentials, renewCredentials } = await resolveCommandCredentials(input, ctx);
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
