@@ -153,7 +153,7 @@ describe("root and ssm help", () => {
     const help = sections(bare.stdout);
     assert.deepEqual(help.get("NAME"), ["aws-runas ssm - Helpful shortcuts for working with SSM sessions"]);
     const commands = (help.get("COMMANDS") ?? []).map((l) => l.split(" - ")[0]?.split(/ (?=[A-Z])/)[0]);
-    assert.deepEqual(commands, ["shell, sh", "forward, fwd", "ssh", "help"]);
+    assert.deepEqual(commands, ["shell, sh", "forward, fwd", "ssh", "list", "help"]);
     assert.equal((await runBuiltCli(["ssm", "--help"])).stdout, bare.stdout);
     assert.equal((await runBuiltCli(["help", "ssm"])).stdout, bare.stdout);
   });
