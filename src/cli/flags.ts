@@ -216,15 +216,25 @@ export const FILTER_FLAG: FlagSpec = {
   description: "Only instances whose tag matches, e.g. Name=web* or env:prod; repeat for more",
 };
 
+/** `--pick` on shell, forward and ssh: choose the instance from a list. */
+export const PICK_FLAG: FlagSpec = {
+  key: "pick",
+  long: "--pick",
+  takesValue: false,
+  description: "Choose the instance from an interactive list (on the terminal) instead of a target",
+  defaultText: "false",
+};
+
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
 export const SHELL_FLAGS: readonly FlagSpec[] = [
   PLUGIN_FLAG,
   DOCUMENT_FLAG,
   PARAMETER_FLAG,
   ESCAPE_CHAR_FLAG,
+  PICK_FLAG,
 ];
-export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
-export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG];
+export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG, PICK_FLAG];
+export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG, PICK_FLAG];
 export const LIST_FLAGS: readonly FlagSpec[] = [JSON_FLAG, FILTER_FLAG];
 
 /** Flags whose next argument is their value (completion must skip it). */

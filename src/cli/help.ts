@@ -17,6 +17,7 @@ import {
   HOST_FLAG,
   JSON_FLAG,
   PARAMETER_FLAG,
+  PICK_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
   SSH_HOST_FLAG,
@@ -120,7 +121,7 @@ export const SHELL_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG, ESCAPE_CHAR_FLAG, REMOTE_COMMAND_ROW],
+  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG, ESCAPE_CHAR_FLAG, PICK_FLAG, REMOTE_COMMAND_ROW],
 };
 
 /** `aws-runas ssm forward --help` (seed text). */
@@ -138,7 +139,7 @@ export const FORWARD_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [HOST_FLAG],
+  addedOptions: [HOST_FLAG, PICK_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */
@@ -166,7 +167,7 @@ export const SSH_HELP: HelpPage = {
   optionsTitle: "OPTIONS",
   // The seed's ssh block has no --help line: it goes with ours.
   options: [EC2IC_FLAG, PLUGIN_FLAG],
-  addedOptions: [HELP_FLAG, SSH_HOST_FLAG],
+  addedOptions: [HELP_FLAG, SSH_HOST_FLAG, PICK_FLAG],
 };
 
 /** `aws-runas ssm list --help` (in the seed's style). */

@@ -9,6 +9,7 @@ import { type RunasError, UsageError } from "../errors.js";
 import { type ForwardOptionValues, parseForwardInput } from "./commands/forward.js";
 import { type GlobalOptionValues, mergeGlobalOptions } from "./commands/global.js";
 import { type ListOptionValues, parseListInput } from "./commands/list.js";
+import { pickPositionals } from "./commands/pick.js";
 import { parseShellInput, type ShellOptionValues } from "./commands/shell.js";
 import { parseSshInput, type SshOptionValues } from "./commands/ssh.js";
 import {
@@ -149,17 +150,17 @@ function buildProgram(
     const dashes = argv.indexOf("--");
     const remote = dashes < 0 ? undefined : argv.slice(dashes + 1);
     const positionals = remote ? args.slice(0, Math.max(0, args.length - remote.length)) : args;
-    decide({ kind: "run", input: parseShellInput(opts, positionals, io.env, remote) });
+    decide({ kind: "run", input: parseShellInput(opts, picked(cmd, "shell", positionals), io.env, remote) });
   });
   session("forward", "fwd", FORWARD_HELP, FORWARD_FLAGS).action(
     (args: string[], _o: unknown, cmd: Command) => {
       const opts: ForwardOptionValues = { ...cmd.opts<ForwardOptionValues>(), ...globals(cmd) };
-      decide({ kind: "run", input: parseForwardInput(opts, args, io.env) });
+      decide({ kind: "run", input: parseForwardInput(opts, picked(cmd, "forward", args), io.env) });
     },
   );
   session("ssh", undefined, SSH_HELP, SSH_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: SshOptionValues = { ...cmd.opts<SshOptionValues>(), ...globals(cmd) };
-    decide({ kind: "run", input: parseSshInput(opts, args, io.env) });
+    decide({ kind: "run", input: parseSshInput(opts, picked(cmd, "ssh", args), io.env) });
   });
 
   session("list", undefined, LIST_HELP, LIST_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
@@ -221,6 +222,15 @@ function unknownCommand(word: string, path: string): RunasError {
     `unknown command ${JSON.stringify(`${path.replace(/^aws-runas ?/, "")} ${word}`.trim())}`,
     `run '${path} --help' to list the commands`,
   );
+}
+
+/** With `--pick`, the positionals without an instance become a target_spec naming the picker. */
+function picked(
+  cmd: Command,
+  command: "shell" | "forward" | "ssh",
+  args: readonly string[],
+): readonly string[] {
+  return cmd.opts<{ pick?: boolean }>().pick === true ? pickPositionals(command, args) : args;
 }
 
 function addFlags(cmd: Command, flags: readonly FlagSpec[]): void {

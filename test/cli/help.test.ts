@@ -59,18 +59,18 @@ const SUBCOMMANDS: { title: string; argv: string[]; aliasArgv?: string[]; added:
     title: "Shell subcommand help",
     argv: ["ssm", "shell", "--help"],
     aliasArgv: ["ssm", "sh", "-h"],
-    added: ["--document value ", "--parameter value ", "--escape-char value ", "-- command [args...] "],
+    added: ["--document value ", "--parameter value ", "--escape-char value ", "--pick ", "-- command [args...] "],
   },
   {
     title: "Forward subcommand help",
     argv: ["ssm", "forward", "--help"],
     aliasArgv: ["ssm", "fwd", "-h"],
-    added: ["--host value "],
+    added: ["--host value ", "--pick "],
   },
   {
     title: "SSH subcommand help",
     argv: ["ssm", "ssh", "--help"],
-    added: ["--help, -h ", "--ssh-host value "],
+    added: ["--help, -h ", "--ssh-host value ", "--pick "],
   },
 ];
 

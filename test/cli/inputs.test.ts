@@ -1,6 +1,7 @@
 // argv → input tables (ni style): the real commander tree, parsed in-process, no I/O.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { PICK_TARGET } from "../../src/cli/commands/pick.js";
 import type { CommandInput, Env, GlobalInput } from "../../src/cli/inputs.js";
 import { parseCommandLine } from "../../src/cli/program.js";
 
@@ -268,6 +269,19 @@ describe("argv → input", () => {
       ["ssm", "shell", "--escape-char", "%", ID],
       shell({ escapeChar: 0x25 }),
       { RUNAS_ESCAPE_CHAR: "none" },
+    ],
+    // --pick: the target comes from the picker
+    ["shell --pick", ["ssm", "shell", "--pick", "dev"], shell({ profile: "dev", target: PICK_TARGET })],
+    ["shell --pick without a profile", ["ssm", "shell", "--pick"], shell({ target: PICK_TARGET })],
+    [
+      "forward --pick with :port",
+      ["ssm", "forward", "--pick", "dev", ":5432"],
+      forward({ profile: "dev", target: PICK_TARGET, remotePort: 5432 }),
+    ],
+    [
+      "ssh --pick with user@:port",
+      ["ssm", "ssh", "--pick", "ubuntu@:2222"],
+      ssh({ target: PICK_TARGET, user: "ubuntu", port: 2222 }),
     ],
     // ssh
     ["ssh defaults", ["ssm", "ssh", ID], ssh()],
