@@ -100,6 +100,7 @@ async function pickTarget(aws: AwsSession, ctx: RunContext): Promise<ResolvedTar
     sortInstances(await listManagedInstances({ ec2: await aws.client("ec2"), ssm: await aws.client("ssm") })),
   );
   const via = `picked from the list (${chosen.name || "no name"}, ${chosen.pingStatus})`;
+  ctx.logger.debug(`target ${chosen.instanceId} (${via})`);
   return { instanceId: chosen.instanceId, via, others: [] };
 }
 
