@@ -59,13 +59,24 @@ async function runSession(input: SsmInput | ListInput, ctx: RunContext): Promise
 }
 
 async function runCompletion(input: CompletionInput | CompleteInput, io: CliIo): Promise<number> {
-  const { completeLine, completionScript } = await import("./completion.js");
+  const { completeLine, completionScript, targetRequest } = await import("./completion.js");
   if (input.command === "completion") {
     io.stdout.write(completionScript(input.shell));
     return 0;
   }
   const { readProfileNames } = await import("./profiles.js");
-  const candidates = completeLine(input.line, () => readProfileNames(io.env));
+  // Instance ids and Name tags only where a target can go (the AWS SDK loads only then).
+  const request = targetRequest(input.line);
+  let targets: string[] = [];
+  if (request) {
+    const { loadTargetCandidates } = await import("./completion-targets.js");
+    targets = await loadTargetCandidates(io.env, request.profile);
+  }
+  const candidates = completeLine(
+    input.line,
+    () => readProfileNames(io.env),
+    () => targets,
+  );
   io.stdout.write(candidates.map((c) => `${c}\n`).join(""));
   return 0;
 }

@@ -208,13 +208,15 @@ export const SSM_HELP: HelpPage = {
 /** `aws-runas completion --help`. */
 export const COMPLETION_HELP: HelpPage = {
   name: "aws-runas completion - Print a shell completion script",
-  usage: "aws-runas completion bash|zsh",
+  usage: "aws-runas completion bash|zsh|fish",
   description: [
     "Prints a script that completes aws-runas commands, flags and profile names (read from",
     "AWS_CONFIG_FILE or ~/.aws/config, and AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials).",
     "Load it from your shell's start-up file:",
     "  bash (~/.bashrc):  source <(aws-runas completion bash)",
     "  zsh (~/.zshrc, after compinit):  source <(aws-runas completion zsh)",
+    "  fish (~/.config/fish/config.fish):  aws-runas completion fish | source",
+    "Targets complete to instance ids and Name:value (cached for 60 s next to the config file).",
   ],
   optionsTitle: "OPTIONS",
   options: [HELP_FLAG],
@@ -232,7 +234,7 @@ export function rootHelp(version: string): HelpPage {
     ],
     commands: [
       { names: "ssm", description: "Helpful shortcuts for working with SSM sessions" },
-      { names: "completion", description: "Print a shell completion script (bash or zsh)" },
+      { names: "completion", description: "Print a shell completion script (bash, zsh or fish)" },
       HELP_COMMAND,
     ],
     optionsTitle: "GLOBAL OPTIONS",

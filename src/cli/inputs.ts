@@ -95,10 +95,10 @@ export interface ListInput {
   readonly filters: readonly string[];
 }
 
-/** `aws-runas completion bash|zsh`. */
+/** `aws-runas completion bash|zsh|fish`. */
 export interface CompletionInput {
   readonly command: "completion";
-  readonly shell: "bash" | "zsh";
+  readonly shell: "bash" | "zsh" | "fish";
 }
 
 /** Hidden `aws-runas __complete -- LINE`: the completion scripts call it on Tab. */

@@ -50,7 +50,7 @@ export type ParseOutcome =
   | { readonly kind: "exit"; readonly exitCode: number };
 
 /** Shells `aws-runas completion` can write a script for. */
-export const COMPLETION_SHELLS = ["bash", "zsh"] as const;
+export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
 
 /**
  * Parses `argv` (without the node and script paths). Throws {@link UsageError} (exit code 2) for
@@ -172,10 +172,10 @@ function buildProgram(
   configure(completion, COMPLETION_HELP, "aws-runas completion", io);
   completion.argument("[shell...]").action((words: string[]) => {
     const shell = words[0];
-    const hint = "usage: aws-runas completion bash|zsh";
+    const hint = "usage: aws-runas completion bash|zsh|fish";
     if (shell === undefined) throw new UsageError("missing shell name", hint);
     if (words.length > 1) throw new UsageError(`too many arguments: ${JSON.stringify(words[1])}`, hint);
-    if (shell !== "bash" && shell !== "zsh") {
+    if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
       throw new UsageError(`unsupported shell ${JSON.stringify(shell)}`, hint);
     }
     decide({ kind: "run", input: { command: "completion", shell } });

@@ -104,8 +104,8 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   [["ssm", "foo"], 'unknown command "ssm foo"', "aws-runas ssm --help"],
   [["foo"], 'unknown command "foo"', "aws-runas --help"],
   [["help", "nothing"], 'no help for unknown command "nothing"', "aws-runas --help"],
-  [["completion"], "missing shell name", "aws-runas completion bash|zsh"],
-  [["completion", "fish"], 'unsupported shell "fish"', "aws-runas completion bash|zsh"],
+  [["completion"], "missing shell name", "aws-runas completion bash|zsh|fish"],
+  [["completion", "tcsh"], 'unsupported shell "tcsh"', "aws-runas completion bash|zsh|fish"],
 ];
 
 describe("usage errors exit 2 with one message line and a hint", () => {
