@@ -116,6 +116,9 @@ function atLeast(version: string, floor: string): boolean {
 
 type Listener = Parameters<NodeJS.EventEmitter["on"]>[1];
 
+/** Go's `ExitError.ExitCode()` for a process ended by a signal, as the agent reports it. */
+const SIGNALLED = -1;
+
 /** Exit status when the user interrupts twice, or a fatal signal arrives (128 + signal). */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
@@ -129,6 +132,7 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
   const signals = options.signals ?? process;
   const filter = new ExitMarkerFilter(options.marker);
   let exitCode: number | undefined;
+  let interrupted = false;
   const cleanups: Array<() => void> = [];
   const on = (emitter: NodeJS.EventEmitter, event: string, fn: Listener) => {
     emitter.on(event, fn);
@@ -140,7 +144,6 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
       channel.once("channelClosed", () => resolve("closed"));
       channel.once("close", () => resolve("closed"));
       channel.once("error", reject);
-      let interrupted = false;
       const stopBy = (signal: string) => {
         logger.debug(`${signal}: terminating the session`);
         void options.terminate().finally(() => resolve(SIGNAL_EXIT[signal] ?? 1));
@@ -200,6 +203,8 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
         hint: "the command may have been stopped on the instance, or the agent could not run it",
       });
     }
+    // Killed by a signal (the agent says -1): after our Ctrl-C that signal was SIGINT.
+    if (remote === SIGNALLED && interrupted) return SIGNAL_EXIT.SIGINT!;
     if (localExitCode(remote) !== remote) logger.debug(`remote exit status ${remote} reported as 255`);
     return localExitCode(remote);
   } finally {

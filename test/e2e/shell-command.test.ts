@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { AGENT_VERSION, INSTANCE } from "../../src/emulator/fixture/default.js";
-import { assertOneLineError, type EmulatorProcess, runCli, startEmulatorProcess } from "./helpers/harness.js";
+import { requestLog } from "./helpers/forward.js";
+import {
+  assertOneLineError,
+  type EmulatorProcess,
+  runCli,
+  spawnCli,
+  startEmulatorProcess,
+} from "./helpers/harness.js";
+import { pollUntil } from "./helpers/tmux.js";
 
 /**
  * `ssm shell … -- command`: AWS-StartNonInteractiveCommand with separated streams and the exit
@@ -89,6 +98,42 @@ describe("ssm shell -- command (remote command with exit status)", () => {
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /NonInteractiveCommands is not supported by SSM Agent 3\.0\.196\.0/);
     assert.match(r.stderr, /^aws-runas: the session ended without the command's exit status$/m);
+  });
+
+  test("Ctrl-C interrupts the remote command (exit 130); a second one ends the session with TerminateSession", async () => {
+    const run = async (script: string, interrupts: number) => {
+      const child = spawnCli(["ssm", "shell", "plain", INSTANCE.web, "--", script], emulator.env);
+      child.stdin!.end();
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr!.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const closed = once(child, "close");
+      await pollUntil("the remote command to start", () => (stderr.includes("started") ? true : undefined));
+      child.kill("SIGINT");
+      if (interrupts > 1) {
+        await pollUntil("the first interrupt", () =>
+          stderr.includes("press Ctrl-C again") ? true : undefined,
+        );
+        child.kill("SIGINT");
+      }
+      const [code] = (await closed) as [number | null];
+      return { code, stdout };
+    };
+    const once1 = await run("echo started >&2; sleep 30; echo never", 1);
+    assert.deepEqual(once1, { code: 130, stdout: "" });
+    const terminatesBefore = (await requestLog(emulator)).filter(
+      (e) => e.operation === "TerminateSession",
+    ).length;
+    // The remote side ignores SIGINT: only ending the session gets the client out.
+    const twice = await run("trap '' INT; echo started >&2; sleep 30; echo never", 2);
+    assert.deepEqual(twice, { code: 130, stdout: "" });
+    const terminates = (await requestLog(emulator)).filter((e) => e.operation === "TerminateSession").length;
+    assert.equal(terminates, terminatesBefore + 1);
   });
 
   test("usage errors: nothing after --, --plugin or --document with a command", async () => {
