@@ -14,23 +14,6 @@ export type EscapeEvent =
 /** The escape character: one byte, or null when escapes are off. */
 export type EscapeChar = number | null;
 
-export const DEFAULT_ESCAPE_CHAR = "~";
-export const ESCAPE_ENV = "RUNAS_ESCAPE_CHAR";
-
-/**
- * `~`, any other single ASCII character, `^X` for a control character, or `none`; undefined for
- * anything else.
- */
-export function parseEscapeChar(text: string): EscapeChar | undefined {
-  if (text === "none") return null;
-  if (/^\^[@-_a-z?]$/.test(text)) {
-    const c = text.toUpperCase().charCodeAt(1);
-    return c === 0x3f ? 0x7f : c & 0x1f;
-  }
-  if (text.length === 1 && text.charCodeAt(0) < 0x80) return text.charCodeAt(0);
-  return undefined;
-}
-
 /** The `~?` text (terminal lines: raw mode needs `\r\n`). */
 export function escapeHelp(char: number): string {
   const c = char < 0x20 ? `^${String.fromCharCode(char + 0x40)}` : String.fromCharCode(char);

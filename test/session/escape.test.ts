@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { type EscapeEvent, EscapeFilter, parseEscapeChar } from "../../src/session/escape.js";
+import { parseEscapeChar } from "../../src/cli/commands/escape-char.js";
+import { type EscapeEvent, EscapeFilter } from "../../src/session/escape.js";
 
 const TILDE = 0x7e;
 

@@ -1,8 +1,8 @@
 /** `aws-runas ssm shell` argv → {@link ShellInput} (pure). */
 import { UsageError } from "../../errors.js";
-import { DEFAULT_ESCAPE_CHAR, ESCAPE_ENV, type EscapeChar, parseEscapeChar } from "../../session/escape.js";
 import { parseShellTarget } from "../../target/spec.js";
 import type { Env, ShellInput } from "../inputs.js";
+import { DEFAULT_ESCAPE_CHAR, ESCAPE_ENV, type EscapeChar, parseEscapeChar } from "./escape-char.js";
 import { type GlobalOptionValues, parseGlobalInput, splitProfileAndTarget } from "./global.js";
 
 /** Usage line used in error hints. */
