@@ -90,6 +90,22 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
     "command=",
   ],
   [["ssm", "shell", "--document", "", ID], "empty value for --document", "session document"],
+  // remote commands, escapes, list, --pick (issue 18)
+  [["ssm", "shell", ID, "--"], "missing command after --", "-- command [args...]"],
+  [["ssm", "shell", "-P", ID, "--", "ls"], "--plugin cannot run a command after --", "leave out --plugin"],
+  [["ssm", "shell", "--escape-char", "ab", ID], 'invalid --escape-char "ab"', "none"],
+  [["ssm", "list", "--filter", "=x"], 'invalid --filter "=x": expected key=value', "Name=web*"],
+  [["ssm", "list", "a", "b"], 'too many arguments: "b"', "usage: aws-runas ssm list"],
+  [
+    ["ssm", "shell", "--pick", "a", "b"],
+    'too many arguments with --pick: "b"',
+    "usage: aws-runas ssm shell --pick",
+  ],
+  [
+    ["ssm", "forward", "--pick", "dev"],
+    "--pick needs the remote port, as :port",
+    "usage: aws-runas ssm forward --pick",
+  ],
   // global flags
   [["ssm", "shell", "--otp", "", ID], "empty value for --otp", "--otp"],
   // issue 14 item 12: an MFA code is checked before any call, and never echoed
