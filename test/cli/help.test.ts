@@ -59,7 +59,13 @@ const SUBCOMMANDS: { title: string; argv: string[]; aliasArgv?: string[]; added:
     title: "Shell subcommand help",
     argv: ["ssm", "shell", "--help"],
     aliasArgv: ["ssm", "sh", "-h"],
-    added: ["--document value ", "--parameter value ", "--escape-char value ", "--pick ", "-- command [args...] "],
+    added: [
+      "--document value ",
+      "--parameter value ",
+      "--escape-char value ",
+      "--pick ",
+      "-- command [args...] ",
+    ],
   },
   {
     title: "Forward subcommand help",
