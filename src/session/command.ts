@@ -66,15 +66,17 @@ export function localExitCode(remote: number): number {
 }
 
 /**
- * Cuts the trailing `\n<marker>:<status>\n` line from stdout. It holds back only as many bytes
- * as the marker line can be long, so output still streams.
+ * Cuts the trailing `\n<marker>:<status>\n` line from stdout. Only bytes that could still be
+ * the start of that line are held back (a final newline, say), so output streams as it comes.
  */
 export class ExitMarkerFilter {
+  readonly #marker: string;
   readonly #pattern: RegExp;
   readonly #hold: number;
   #tail = Buffer.alloc(0);
 
   constructor(marker: string) {
+    this.#marker = marker;
     this.#pattern = new RegExp(`\\n${marker}:(-?\\d+)\\n$`);
     this.#hold = marker.length + 16;
   }
@@ -82,9 +84,25 @@ export class ExitMarkerFilter {
   /** Returns the bytes that can no longer be part of the marker line. */
   push(chunk: Buffer): Buffer {
     const all = this.#tail.length === 0 ? chunk : Buffer.concat([this.#tail, chunk]);
-    const keep = Math.min(all.length, this.#hold);
-    this.#tail = Buffer.from(all.subarray(all.length - keep));
-    return all.subarray(0, all.length - keep);
+    const keepFrom = this.#markerStart(all);
+    this.#tail = Buffer.from(all.subarray(keepFrom));
+    return all.subarray(0, keepFrom);
+  }
+
+  /** The first newline from which the rest may still grow into the marker line (else the end). */
+  #markerStart(all: Buffer): number {
+    for (
+      let p = all.indexOf(0x0a, Math.max(0, all.length - this.#hold));
+      p >= 0;
+      p = all.indexOf(0x0a, p + 1)
+    ) {
+      const rest = all.subarray(p + 1).toString("latin1");
+      const head = `${this.#marker}:`;
+      if (head.startsWith(rest) || (rest.startsWith(head) && /^-?\d*\n?$/.test(rest.slice(head.length)))) {
+        return p;
+      }
+    }
+    return all.length;
   }
 
   /** At the end: the rest of the output and the status, when the marker line was there. */

@@ -71,6 +71,18 @@ test("ExitMarkerFilter: output passes unchanged whatever the chunking; the marke
   );
 });
 
+test("ExitMarkerFilter: only what could start the marker line is held back", () => {
+  const filter = new ExitMarkerFilter(MARKER);
+  assert.equal(filter.push(Buffer.from("no newline yet")).toString(), "no newline yet");
+  assert.equal(filter.push(Buffer.from("line\n")).toString(), "line", "a final newline waits");
+  assert.equal(filter.push(Buffer.from("next\n__aws")).toString(), "\nnext");
+  assert.equal(filter.push(Buffer.from("x")).toString(), "\n__awsx", "not the marker after all");
+  assert.equal(filter.push(Buffer.from(`\n${MARKER}:4`)).toString(), "");
+  const end = filter.end();
+  assert.equal(end.status, undefined, "no closing newline: not a marker line");
+  assert.equal(end.rest.toString(), `\n${MARKER}:4`);
+});
+
 test("ExitMarkerFilter: without the marker line everything comes out and there is no status", () => {
   const filter = new ExitMarkerFilter(MARKER);
   const text = Buffer.from(`short\n${MARKER}:x\n`);
