@@ -9,12 +9,8 @@ import { createHash } from "node:crypto";
 import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { createClient, endpointFromEnv } from "../aws/index.js";
-import { resolveCredentials } from "../credentials/index.js";
-import { listManagedInstances } from "../instances/fetch.js";
-import { sortInstances } from "../instances/table.js";
+import { endpointFromEnv } from "../aws/endpoint.js";
 import type { ManagedInstance } from "../instances/types.js";
-import { silentLogger } from "../log.js";
 import type { Env } from "./inputs.js";
 
 /** How long a cached list is used without asking AWS again. */
@@ -59,6 +55,8 @@ export async function loadTargetCandidates(
   }
   let timer: NodeJS.Timeout | undefined;
   try {
+    // The SDK and the credentials code load only on a cache miss.
+    const { fetchCandidates } = await import("./completion-fetch.js");
     const candidates = await Promise.race([
       fetchCandidates(env, profile),
       new Promise<string[]>((resolve) => {
@@ -75,25 +73,5 @@ export async function loadTargetCandidates(
     return [];
   } finally {
     clearTimeout(timer);
-  }
-}
-
-async function fetchCandidates(env: Env, profile: string | undefined): Promise<string[]> {
-  const resolved = await resolveCredentials(
-    { profile, env, flags: {} },
-    {
-      logger: silentLogger,
-      writeErr: () => {},
-      prompt: () => Promise.reject(new Error("completion never prompts")),
-    },
-  );
-  if (!resolved.region) return [];
-  const options = { region: resolved.region, credentials: resolved.provider, logger: silentLogger, env };
-  const [ec2, ssm] = await Promise.all([createClient("ec2", options), createClient("ssm", options)]);
-  try {
-    return targetCandidates(sortInstances(await listManagedInstances({ ec2, ssm })));
-  } finally {
-    ec2.destroy();
-    ssm.destroy();
   }
 }

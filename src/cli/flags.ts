@@ -193,7 +193,7 @@ export const ESCAPE_CHAR_FLAG: FlagSpec = {
   key: "escapeChar",
   long: "--escape-char",
   takesValue: true,
-  description: "Escape character of interactive shells (~. ends, ~? lists); a character, ^X or none",
+  description: "Escape character: ~. ends the session, ~? lists the escapes; none turns it off",
   defaultText: "~",
   env: "RUNAS_ESCAPE_CHAR",
 };
