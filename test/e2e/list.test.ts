@@ -27,9 +27,13 @@ describe("ssm list", () => {
   });
   after(() => emulator.close());
 
-  test("--json lists every fixture instance, online agents first", async () => {
+  test("--json lists every fixture instance (more than one page), online agents first", async () => {
     const r = await runCli(["ssm", "list", "plain", "--json"], { env: emulator.env });
     assert.equal(r.code, 0, r.stderr);
+    // The default world has more managed instances than DescribeInstanceInformation's largest page.
+    assert.ok(defaultFixture().instances.length > 50);
+    const calls = (await requestLog(emulator)).filter((e) => e.operation === "DescribeInstanceInformation");
+    assert.equal(calls.length, 2, "both pages read");
     const listed = JSON.parse(r.stdout) as Listed[];
     const expected = defaultFixture().instances.map((i) => i.instanceId);
     assert.deepEqual(listed.map((i) => i.instanceId).sort(), [...expected].sort());
@@ -82,10 +86,10 @@ describe("ssm list", () => {
   });
 });
 
-describe("ssm list with more instances than one DescribeInstanceInformation page", () => {
+describe("ssm list with more than two DescribeInstanceInformation pages and a long name", () => {
   let emulator: EmulatorProcess;
   let dir: string;
-  const extra = 45;
+  const extra = 60;
   before(async () => {
     const fixture = defaultFixture();
     for (let i = 0; i < extra; i++) {
@@ -109,14 +113,14 @@ describe("ssm list with more instances than one DescribeInstanceInformation page
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("every instance is listed (two pages read) and the long name is cut to fit", async () => {
+  test("every instance is listed (three pages read) and the long name is cut to fit", async () => {
     const r = await runCli(["ssm", "list", "plain", "--json"], { env: emulator.env });
     assert.equal(r.code, 0, r.stderr);
     const listed = JSON.parse(r.stdout) as Listed[];
     assert.equal(listed.length, defaultFixture().instances.length + extra);
     assert.equal(new Set(listed.map((i) => i.instanceId)).size, listed.length);
     const calls = (await requestLog(emulator)).filter((e) => e.operation === "DescribeInstanceInformation");
-    assert.ok(calls.length >= 2, `${calls.length} DescribeInstanceInformation calls`);
+    assert.equal(calls.length, 3, `${calls.length} DescribeInstanceInformation calls`);
     const table = await runCli(["ssm", "list", "plain"], { env: emulator.env });
     const lines = table.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 1 + listed.length);
