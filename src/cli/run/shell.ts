@@ -46,6 +46,9 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
   }
 }
 
+/** How long `~.` waits for TerminateSession before it ends the session locally anyway. */
+const ESCAPE_TERMINATE_WAIT_MS = 3000;
+
 /** `~.` and friends, on a terminal only (piped input passes unchanged), like OpenSSH. */
 function shellEscapes(
   input: ShellInput,
@@ -60,7 +63,15 @@ function shellEscapes(
     stderr: ctx.stderr,
     terminate: () => {
       ctx.logger.debug("escape: terminating the session");
-      void terminateSession(ssm, sessionId, ctx.logger).finally(() => channel.destroy());
+      // A hung network must not hold `~.` up: the local end comes after at most a few seconds.
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ESCAPE_TERMINATE_WAIT_MS);
+      });
+      void Promise.race([terminateSession(ssm, sessionId, ctx.logger), patience]).finally(() => {
+        clearTimeout(timer);
+        channel.destroy();
+      });
     },
   });
 }
