@@ -138,7 +138,7 @@ type Listener = Parameters<NodeJS.EventEmitter["on"]>[1];
 const SIGNALLED = -1;
 
 /** Exit status when the user interrupts twice, or a fatal signal arrives (128 + signal). */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGPIPE: 141 };
 
 /**
  * Runs the command session until channel_closed; resolves with our exit status (the remote one).
@@ -151,6 +151,7 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
   const filter = new ExitMarkerFilter(options.marker);
   let exitCode: number | undefined;
   let interrupted = false;
+  let stdoutClosed = false;
   const cleanups: Array<() => void> = [];
   const on = (emitter: NodeJS.EventEmitter, event: string, fn: Listener) => {
     emitter.on(event, fn);
@@ -174,6 +175,12 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
       });
       on(signals, "SIGTERM", () => stopBy("SIGTERM"));
       on(signals, "SIGHUP", () => stopBy("SIGHUP"));
+      // Nobody reads our stdout any more (`… | head -1`): end the session quietly, like SIGPIPE.
+      on(stdout, "error", () => {
+        if (stdoutClosed) return;
+        stdoutClosed = true;
+        stopBy("SIGPIPE");
+      });
     });
 
     channel.once("ready", (info: { customerMessage: string }) => {
@@ -192,6 +199,7 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         const out = filter.push(chunk);
+        if (stdoutClosed) return;
         if (out.length > 0 && !stdout.write(out)) {
           channel.pause();
           stdout.once("drain", () => channel.resume());
@@ -211,10 +219,12 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
       chunk = channel.read() as Buffer | null
     ) {
       const out = filter.push(chunk);
-      if (out.length > 0) stdout.write(out);
+      if (out.length > 0 && !stdoutClosed) stdout.write(out);
     }
     const { rest, status } = filter.end();
-    if (rest.length > 0) await new Promise<void>((resolve) => stdout.write(rest, () => resolve()));
+    if (rest.length > 0 && !stdoutClosed) {
+      await new Promise<void>((resolve) => stdout.write(rest, () => resolve()));
+    }
     const remote = exitCode ?? status;
     if (remote === undefined) {
       throw new ChannelError("NO_EXIT_CODE", "the session ended without the command's exit status", {
@@ -227,5 +237,7 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
     return localExitCode(remote);
   } finally {
     for (const cleanup of cleanups.reverse()) cleanup();
+    // A late write to a dead pipe must not crash the exit with an unhandled error.
+    if (stdoutClosed) stdout.on("error", () => {});
   }
 }

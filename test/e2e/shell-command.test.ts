@@ -136,6 +136,27 @@ describe("ssm shell -- command (remote command with exit status)", () => {
     assert.equal(terminates, terminatesBefore + 1);
   });
 
+  test("stdout closed by its reader (| head -1): quiet exit 141 and TerminateSession", async () => {
+    const terminatesBefore = (await requestLog(emulator)).filter(
+      (e) => e.operation === "TerminateSession",
+    ).length;
+    const child = spawnCli(["ssm", "shell", "plain", INSTANCE.web, "--", "seq 1 10000000"], emulator.env);
+    child.stdin!.end();
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const closed = once(child, "close");
+    // Read the first chunk, then go away like `head -1`.
+    await once(child.stdout!, "data");
+    child.stdout!.destroy();
+    const [code] = (await closed) as [number | null];
+    assert.equal(code, 141, stderr);
+    assert.equal(stderr, "");
+    const terminates = (await requestLog(emulator)).filter((e) => e.operation === "TerminateSession").length;
+    assert.equal(terminates, terminatesBefore + 1);
+  });
+
   test("usage errors: nothing after --, --plugin or --document with a command", async () => {
     const empty = await runCli(["ssm", "shell", "plain", INSTANCE.web, "--"], { env: emulator.env });
     assertOneLineError(empty, /^aws-runas: missing command after --$/, { exitCode: 2 });
