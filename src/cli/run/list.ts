@@ -11,6 +11,9 @@ import type { RunContext } from "../context.js";
 import type { ListInput } from "../inputs.js";
 import { openAwsSession } from "./aws-session.js";
 
+/** 128 + SIGPIPE, as shells report a writer whose reader went away. */
+const SIGPIPE_EXIT = 141;
+
 /** Table width when stdout is not a terminal. */
 const DEFAULT_WIDTH = 80;
 
@@ -22,8 +25,14 @@ export async function runList(input: ListInput, ctx: RunContext): Promise<number
     const shown = sortInstances(all.filter((i) => matchesFilters(i, filters)));
     ctx.logger.debug(`${all.length} managed instances, ${shown.length} shown`);
     const width = ctx.stdout.isTTY && ctx.stdout.columns ? ctx.stdout.columns : DEFAULT_WIDTH;
-    ctx.stdout.write(input.json ? instancesJson(shown) : renderInstanceTable(shown, width));
-    return 0;
+    const text = input.json ? instancesJson(shown) : renderInstanceTable(shown, width);
+    // A reader that went away (`… | head -1`) is no error worth a stack trace: exit like SIGPIPE.
+    return await new Promise<number>((resolve) => {
+      ctx.stdout.once("error", () => resolve(SIGPIPE_EXIT));
+      ctx.stdout.write(text, (error) => {
+        if (!error) resolve(0);
+      });
+    });
   } finally {
     aws.destroy();
   }
