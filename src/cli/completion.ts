@@ -46,6 +46,8 @@ interface Cursor {
   current: string;
   /** The cursor is on a flag's value. */
   expectValue: boolean;
+  /** `--pick` was given: the picker chooses the instance, no target to complete. */
+  pick: boolean;
 }
 
 function parseCursor(line: string): Cursor {
@@ -54,7 +56,9 @@ function parseCursor(line: string): Cursor {
   let level: Level = "root";
   const positionals: string[] = [];
   let expectValue = false;
+  let pick = false;
   for (const word of words.slice(1)) {
+    if (word === "--pick") pick = true;
     if (expectValue) {
       expectValue = false;
     } else if (word === "--" && level === "shell") {
@@ -69,7 +73,7 @@ function parseCursor(line: string): Cursor {
       if (level === before && count > positionals.length) positionals.push(word);
     }
   }
-  return { level, positionals, current, expectValue };
+  return { level, positionals, current, expectValue, pick };
 }
 
 /** Target candidates come from the instance list: an id (`i-`, `mi-`) or a `key:value` spec. */
@@ -81,7 +85,7 @@ const TARGET_LIKE = /^(?:[^@]*@)?(?:i-|mi-|[^:]+:)/;
  */
 export function targetRequest(line: string): { profile: string | undefined } | undefined {
   const cursor = parseCursor(line);
-  if (cursor.expectValue || cursor.current.startsWith("-")) return undefined;
+  if (cursor.expectValue || cursor.pick || cursor.current.startsWith("-")) return undefined;
   if (cursor.level !== "shell" && cursor.level !== "forward" && cursor.level !== "ssh") return undefined;
   if (cursor.positionals.length === 1) return { profile: cursor.positionals[0] };
   if (cursor.positionals.length === 0 && TARGET_LIKE.test(cursor.current)) return { profile: undefined };

@@ -98,6 +98,7 @@ describe("target completion", () => {
     ["aws-runas ssm shell d", ["default", "dev"]],
     ["aws-runas ssm shell dev Name:web ", []],
     ["aws-runas ssm list dev ", []],
+    ["aws-runas ssm shell --pick dev ", []],
   ];
   for (const [line, expected] of cases) {
     test(JSON.stringify(line), () => {
