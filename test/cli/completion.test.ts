@@ -290,6 +290,8 @@ describe("zsh completion script", () => {
     await pane.keys("Tab");
     await pane.waitFor(/^default\s+dev\s*$/m);
     await pane.keys("C-c");
+    // Type only once zsh has drawn its fresh prompt (keys sent earlier can land on the old line).
+    await pane.waitFor(/^zsh-ready> $/m);
     await pane.type("aws-runas comp");
     await pane.keys("Tab");
     await pane.waitFor(/zsh-ready> aws-runas completion $/m);
