@@ -52,7 +52,6 @@ export async function pickInstance(load: () => Promise<ManagedInstance[]>): Prom
     drawn = lines.length;
   };
   const wasRaw = input.isRaw;
-  output.write(HIDE_CURSOR);
   try {
     draw(["Loading instances…"]);
     const all = await load();
@@ -61,7 +60,9 @@ export async function pickInstance(load: () => Promise<ManagedInstance[]>): Prom
         hint: "check the profile and region; 'aws-runas ssm list' shows what SSM reports",
       });
     }
+    // Only now: a Ctrl-C while loading still kills us the normal way, with nothing to restore.
     input.setRawMode(true);
+    output.write(HIDE_CURSOR);
     let state: PickerState = initialState(all);
     const size = () => ({ cols: output.columns || 80, rows: output.rows || 24 });
     const redraw = () => draw(renderPicker(state, size().cols, size().rows));
