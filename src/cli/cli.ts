@@ -6,7 +6,7 @@
  */
 import { exitCodeFor } from "../errors.js";
 import { type CliIo, createRunContext, type RunContext } from "./context.js";
-import type { CompleteInput, CompletionInput, SsmInput } from "./inputs.js";
+import type { CompleteInput, CompletionInput, ListInput, SsmInput } from "./inputs.js";
 import { parseCommandLine } from "./program.js";
 import { formatError } from "./report.js";
 
@@ -33,9 +33,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function runSession(input: SsmInput, ctx: RunContext): Promise<number> {
+async function runSession(input: SsmInput | ListInput, ctx: RunContext): Promise<number> {
   switch (input.command) {
     case "shell": {
+      if (input.remoteCommand) {
+        const { runRemoteCommand } = await import("./run/command.js");
+        return runRemoteCommand(input, ctx);
+      }
       const { runShell } = await import("./run/shell.js");
       return runShell(input, ctx);
     }
@@ -47,17 +51,32 @@ async function runSession(input: SsmInput, ctx: RunContext): Promise<number> {
       const { runSsh } = await import("./run/ssh.js");
       return runSsh(input, ctx);
     }
+    case "list": {
+      const { runList } = await import("./run/list.js");
+      return runList(input, ctx);
+    }
   }
 }
 
 async function runCompletion(input: CompletionInput | CompleteInput, io: CliIo): Promise<number> {
-  const { completeLine, completionScript } = await import("./completion.js");
+  const { completeLine, completionScript, targetRequest } = await import("./completion.js");
   if (input.command === "completion") {
     io.stdout.write(completionScript(input.shell));
     return 0;
   }
   const { readProfileNames } = await import("./profiles.js");
-  const candidates = completeLine(input.line, () => readProfileNames(io.env));
+  // Instance ids and Name tags only where a target can go (the AWS SDK loads only then).
+  const request = targetRequest(input.line);
+  let targets: string[] = [];
+  if (request) {
+    const { loadTargetCandidates } = await import("./completion-targets.js");
+    targets = await loadTargetCandidates(io.env, request.profile);
+  }
+  const candidates = completeLine(
+    input.line,
+    () => readProfileNames(io.env),
+    () => targets,
+  );
   io.stdout.write(candidates.map((c) => `${c}\n`).join(""));
   return 0;
 }

@@ -188,10 +188,54 @@ export const PARAMETER_FLAG: FlagSpec = {
   description: "Parameter of the --document as key=value; repeat for more",
 };
 
+/** `ssm shell --escape-char`: OpenSSH's `-e` (here `-e` is --expiration already). */
+export const ESCAPE_CHAR_FLAG: FlagSpec = {
+  key: "escapeChar",
+  long: "--escape-char",
+  takesValue: true,
+  description: "Escape character: ~. ends the session, ~? lists the escapes; none turns it off",
+  defaultText: "~",
+  env: "RUNAS_ESCAPE_CHAR",
+};
+
+/** `ssm list --json`. */
+export const JSON_FLAG: FlagSpec = {
+  key: "json",
+  long: "--json",
+  takesValue: false,
+  description: "Print the instances as JSON",
+  defaultText: "false",
+};
+
+/** `ssm list --filter key=pattern`. */
+export const FILTER_FLAG: FlagSpec = {
+  key: "filter",
+  long: "--filter",
+  takesValue: true,
+  repeat: "collect",
+  description: "Only instances whose tag matches, e.g. Name=web* or env:prod; repeat for more",
+};
+
+/** `--pick` on shell, forward and ssh: choose the instance from a list. */
+export const PICK_FLAG: FlagSpec = {
+  key: "pick",
+  long: "--pick",
+  takesValue: false,
+  description: "Choose the instance from an interactive list (on the terminal) instead of a target",
+  defaultText: "false",
+};
+
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
-export const SHELL_FLAGS: readonly FlagSpec[] = [PLUGIN_FLAG, DOCUMENT_FLAG, PARAMETER_FLAG];
-export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
-export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG];
+export const SHELL_FLAGS: readonly FlagSpec[] = [
+  PLUGIN_FLAG,
+  DOCUMENT_FLAG,
+  PARAMETER_FLAG,
+  ESCAPE_CHAR_FLAG,
+  PICK_FLAG,
+];
+export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG, PICK_FLAG];
+export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG, PICK_FLAG];
+export const LIST_FLAGS: readonly FlagSpec[] = [JSON_FLAG, FILTER_FLAG];
 
 /** Flags whose next argument is their value (completion must skip it). */
 export function flagsTakingValues(flags: readonly FlagSpec[]): string[] {

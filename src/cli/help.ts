@@ -9,11 +9,15 @@
 import {
   DOCUMENT_FLAG,
   EC2IC_FLAG,
+  ESCAPE_CHAR_FLAG,
+  FILTER_FLAG,
   type FlagSpec,
   GLOBAL_FLAGS,
   HELP_FLAG,
   HOST_FLAG,
+  JSON_FLAG,
   PARAMETER_FLAG,
+  PICK_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
   SSH_HOST_FLAG,
@@ -94,6 +98,17 @@ function alignColumns(rows: readonly (readonly [string, string])[]): string[] {
   return rows.map(([left, right]) => `${INDENT}${left.padEnd(width)}  ${right}`);
 }
 
+/**
+ * Not a flag: the `-- command [args...]` form of `ssm shell`, shown as one more row of our
+ * option block (the seed's page has no place for it).
+ */
+const REMOTE_COMMAND_ROW: FlagSpec = {
+  key: "",
+  long: "-- command [args...]",
+  takesValue: false,
+  description: "Run the command instead of a shell: its stdout, stderr and exit status are ours",
+};
+
 /** `aws-runas ssm shell --help` (seed text). */
 export const SHELL_HELP: HelpPage = {
   name: "aws-runas ssm shell - Start an SSM shell session",
@@ -106,7 +121,7 @@ export const SHELL_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG],
+  addedOptions: [DOCUMENT_FLAG, PARAMETER_FLAG, ESCAPE_CHAR_FLAG, PICK_FLAG, REMOTE_COMMAND_ROW],
 };
 
 /** `aws-runas ssm forward --help` (seed text). */
@@ -124,7 +139,7 @@ export const FORWARD_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [HOST_FLAG],
+  addedOptions: [HOST_FLAG, PICK_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */
@@ -152,7 +167,22 @@ export const SSH_HELP: HelpPage = {
   optionsTitle: "OPTIONS",
   // The seed's ssh block has no --help line: it goes with ours.
   options: [EC2IC_FLAG, PLUGIN_FLAG],
-  addedOptions: [HELP_FLAG, SSH_HOST_FLAG],
+  addedOptions: [HELP_FLAG, SSH_HOST_FLAG, PICK_FLAG],
+};
+
+/** `aws-runas ssm list --help` (in the seed's style). */
+export const LIST_HELP: HelpPage = {
+  name: "aws-runas ssm list - List the SSM managed instances",
+  usage: "aws-runas ssm list [command options] [profile_name]",
+  description: [
+    "List the instances managed by SSM with configuration from the given 'profile_name': the",
+    "instance ID, Name tag, private IP address, platform, SSM agent version and ping status,",
+    "instances whose agent is online first.  The '--filter' option keeps only instances whose",
+    "tag matches (ex. Name=web* or env:prod; '*' and '?' are wildcards), and '--json' prints",
+    "the list as JSON for scripts.",
+  ],
+  optionsTitle: "OPTIONS",
+  options: [JSON_FLAG, FILTER_FLAG, HELP_FLAG],
 };
 
 /** `aws-runas ssm --help` and bare `aws-runas ssm`. */
@@ -168,6 +198,7 @@ export const SSM_HELP: HelpPage = {
     { names: "shell, sh", description: "Start an SSM shell session" },
     { names: "forward, fwd", description: "Start an SSM port forwarding session" },
     { names: "ssh", description: "Start an SSH over SSM session" },
+    { names: "list", description: "List the SSM managed instances" },
     HELP_COMMAND,
   ],
   optionsTitle: "OPTIONS",
@@ -177,13 +208,15 @@ export const SSM_HELP: HelpPage = {
 /** `aws-runas completion --help`. */
 export const COMPLETION_HELP: HelpPage = {
   name: "aws-runas completion - Print a shell completion script",
-  usage: "aws-runas completion bash|zsh",
+  usage: "aws-runas completion bash|zsh|fish",
   description: [
     "Prints a script that completes aws-runas commands, flags and profile names (read from",
     "AWS_CONFIG_FILE or ~/.aws/config, and AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials).",
     "Load it from your shell's start-up file:",
     "  bash (~/.bashrc):  source <(aws-runas completion bash)",
     "  zsh (~/.zshrc, after compinit):  source <(aws-runas completion zsh)",
+    "  fish (~/.config/fish/config.fish):  aws-runas completion fish | source",
+    "Targets complete to instance ids and Name:value (cached for 60 s next to the config file).",
   ],
   optionsTitle: "OPTIONS",
   options: [HELP_FLAG],
@@ -201,7 +234,7 @@ export function rootHelp(version: string): HelpPage {
     ],
     commands: [
       { names: "ssm", description: "Helpful shortcuts for working with SSM sessions" },
-      { names: "completion", description: "Print a shell completion script (bash or zsh)" },
+      { names: "completion", description: "Print a shell completion script (bash, zsh or fish)" },
       HELP_COMMAND,
     ],
     optionsTitle: "GLOBAL OPTIONS",

@@ -50,6 +50,10 @@ export interface ShellInput extends SsmInputBase {
   readonly document: string | undefined;
   /** `--parameter k=v`: document parameters in StartSession's shape (repeated keys collect values). */
   readonly parameters: Readonly<Record<string, readonly string[]>>;
+  /** Words after `--`: run this command (no terminal) and exit with its status. */
+  readonly remoteCommand?: readonly string[] | undefined;
+  /** `--escape-char` / `RUNAS_ESCAPE_CHAR` as a byte; null = escapes off. */
+  readonly escapeChar: number | null;
 }
 
 /** `aws-runas ssm forward`. */
@@ -80,10 +84,21 @@ export interface SshInput extends SsmInputBase {
   readonly sshHost?: string;
 }
 
-/** `aws-runas completion bash|zsh`. */
+/** `aws-runas ssm list [profile_name]`. */
+export interface ListInput {
+  readonly command: "list";
+  readonly global: GlobalInput;
+  readonly profile: string | undefined;
+  /** `--json`: machine-readable output. */
+  readonly json: boolean;
+  /** `--filter key=pattern`, repeatable (all must match). */
+  readonly filters: readonly string[];
+}
+
+/** `aws-runas completion bash|zsh|fish`. */
 export interface CompletionInput {
   readonly command: "completion";
-  readonly shell: "bash" | "zsh";
+  readonly shell: "bash" | "zsh" | "fish";
 }
 
 /** Hidden `aws-runas __complete -- LINE`: the completion scripts call it on Tab. */
@@ -94,7 +109,10 @@ export interface CompleteInput {
 }
 
 /** Any command the program can run, as decided by argv. */
-export type CommandInput = ShellInput | ForwardInput | SshInput | CompletionInput | CompleteInput;
+export type CommandInput = ShellInput | ForwardInput | SshInput | ListInput | CompletionInput | CompleteInput;
+
+/** What credentials and clients are resolved from (every `ssm` command). */
+export type CredentialInput = Pick<SsmInput | ListInput, "global" | "profile">;
 
 /** The three session commands. */
 export type SsmInput = ShellInput | ForwardInput | SshInput;

@@ -8,13 +8,24 @@ import { Command, type CommanderError, Option } from "commander";
 import { type RunasError, UsageError } from "../errors.js";
 import { type ForwardOptionValues, parseForwardInput } from "./commands/forward.js";
 import { type GlobalOptionValues, mergeGlobalOptions } from "./commands/global.js";
+import { type ListOptionValues, parseListInput } from "./commands/list.js";
+import { pickPositionals } from "./commands/pick.js";
 import { parseShellInput, type ShellOptionValues } from "./commands/shell.js";
 import { parseSshInput, type SshOptionValues } from "./commands/ssh.js";
-import { type FlagSpec, FORWARD_FLAGS, GLOBAL_FLAGS, SHELL_FLAGS, SSH_FLAGS, VERSION_FLAG } from "./flags.js";
+import {
+  type FlagSpec,
+  FORWARD_FLAGS,
+  GLOBAL_FLAGS,
+  LIST_FLAGS,
+  SHELL_FLAGS,
+  SSH_FLAGS,
+  VERSION_FLAG,
+} from "./flags.js";
 import {
   COMPLETION_HELP,
   FORWARD_HELP,
   type HelpPage,
+  LIST_HELP,
   renderHelp,
   rootHelp,
   SHELL_HELP,
@@ -39,7 +50,7 @@ export type ParseOutcome =
   | { readonly kind: "exit"; readonly exitCode: number };
 
 /** Shells `aws-runas completion` can write a script for. */
-export const COMPLETION_SHELLS = ["bash", "zsh"] as const;
+export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
 
 /**
  * Parses `argv` (without the node and script paths). Throws {@link UsageError} (exit code 2) for
@@ -50,7 +61,7 @@ export function parseCommandLine(argv: readonly string[], io: ParseIo): ParseOut
   const decide = (next: ParseOutcome) => {
     outcome = next;
   };
-  const program = buildProgram(io, decide);
+  const program = buildProgram(io, decide, argv);
   try {
     program.parse([...argv], { from: "user" });
   } catch (error) {
@@ -74,12 +85,17 @@ const HELP_PAGES: Readonly<Record<string, HelpPage>> = {
   "ssm shell": SHELL_HELP,
   "ssm forward": FORWARD_HELP,
   "ssm ssh": SSH_HELP,
+  "ssm list": LIST_HELP,
   completion: COMPLETION_HELP,
 };
 
 const ALIASES: Readonly<Record<string, string>> = { sh: "shell", fwd: "forward" };
 
-function buildProgram(io: ParseIo, decide: (outcome: ParseOutcome) => void): Command {
+function buildProgram(
+  io: ParseIo,
+  decide: (outcome: ParseOutcome) => void,
+  argv: readonly string[] = [],
+): Command {
   const showHelp = (page: HelpPage) => {
     io.writeOut(renderHelp(page));
     decide({ kind: "exit", exitCode: 0 });
@@ -130,27 +146,36 @@ function buildProgram(io: ParseIo, decide: (outcome: ParseOutcome) => void): Com
 
   session("shell", "sh", SHELL_HELP, SHELL_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: ShellOptionValues = { ...cmd.opts<ShellOptionValues>(), ...globals(cmd) };
-    decide({ kind: "run", input: parseShellInput(opts, args, io.env) });
+    // Commander passes the words after `--` on as operands; they are the remote command.
+    const dashes = argv.indexOf("--");
+    const remote = dashes < 0 ? undefined : argv.slice(dashes + 1);
+    const positionals = remote ? args.slice(0, Math.max(0, args.length - remote.length)) : args;
+    decide({ kind: "run", input: parseShellInput(opts, picked(cmd, "shell", positionals), io.env, remote) });
   });
   session("forward", "fwd", FORWARD_HELP, FORWARD_FLAGS).action(
     (args: string[], _o: unknown, cmd: Command) => {
       const opts: ForwardOptionValues = { ...cmd.opts<ForwardOptionValues>(), ...globals(cmd) };
-      decide({ kind: "run", input: parseForwardInput(opts, args, io.env) });
+      decide({ kind: "run", input: parseForwardInput(opts, picked(cmd, "forward", args), io.env) });
     },
   );
   session("ssh", undefined, SSH_HELP, SSH_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: SshOptionValues = { ...cmd.opts<SshOptionValues>(), ...globals(cmd) };
-    decide({ kind: "run", input: parseSshInput(opts, args, io.env) });
+    decide({ kind: "run", input: parseSshInput(opts, picked(cmd, "ssh", args), io.env) });
+  });
+
+  session("list", undefined, LIST_HELP, LIST_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
+    const opts: ListOptionValues = { ...cmd.opts<ListOptionValues>(), ...globals(cmd) };
+    decide({ kind: "run", input: parseListInput(opts, args, io.env) });
   });
 
   const completion = root.command("completion");
   configure(completion, COMPLETION_HELP, "aws-runas completion", io);
   completion.argument("[shell...]").action((words: string[]) => {
     const shell = words[0];
-    const hint = "usage: aws-runas completion bash|zsh";
+    const hint = "usage: aws-runas completion bash|zsh|fish";
     if (shell === undefined) throw new UsageError("missing shell name", hint);
     if (words.length > 1) throw new UsageError(`too many arguments: ${JSON.stringify(words[1])}`, hint);
-    if (shell !== "bash" && shell !== "zsh") {
+    if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
       throw new UsageError(`unsupported shell ${JSON.stringify(shell)}`, hint);
     }
     decide({ kind: "run", input: { command: "completion", shell } });
@@ -197,6 +222,15 @@ function unknownCommand(word: string, path: string): RunasError {
     `unknown command ${JSON.stringify(`${path.replace(/^aws-runas ?/, "")} ${word}`.trim())}`,
     `run '${path} --help' to list the commands`,
   );
+}
+
+/** With `--pick`, the positionals without an instance become a target_spec naming the picker. */
+function picked(
+  cmd: Command,
+  command: "shell" | "forward" | "ssh",
+  args: readonly string[],
+): readonly string[] {
+  return cmd.opts<{ pick?: boolean }>().pick === true ? pickPositionals(command, args) : args;
 }
 
 function addFlags(cmd: Command, flags: readonly FlagSpec[]): void {

@@ -344,6 +344,12 @@ export class DataChannel extends Duplex {
         return "not-ready";
       }
     }
+    // Remote commands read StdErr and ExitCode apart from stdout; everyone else (like the
+    // plugin) gets every payload type in the one stream.
+    if (m.payloadType !== PayloadType.output && this.listenerCount("sideband") > 0) {
+      this.emit("sideband", m.payloadType, data);
+      return "ok";
+    }
     if (!this.push(data) && !this.#readPaused) {
       // Back-pressure from the local consumer: stop reading the websocket (never withhold acks).
       this.#readPaused = true;

@@ -7,7 +7,12 @@
  */
 
 /** Agent session plugins the emulator runs. */
-export const SessionTypes = ["Standard_Stream", "InteractiveCommands", "Port"] as const;
+export const SessionTypes = [
+  "Standard_Stream",
+  "InteractiveCommands",
+  "NonInteractiveCommands",
+  "Port",
+] as const;
 export type SessionType = (typeof SessionTypes)[number];
 
 /** The document used when StartSession has no DocumentName. */
@@ -29,11 +34,19 @@ export interface ShellCommand {
   runAsElevated: boolean;
 }
 
-/** `properties` of AWS-StartInteractiveCommand. */
+/**
+ * Per-OS command of a NonInteractiveCommands document: the agent's `ShellConfig` adds the
+ * stream separation switch (a string after parameter substitution, AGT `contracts/model.go`).
+ */
+export interface NonInteractiveShellCommand extends ShellCommand {
+  separateOutputStream?: string;
+}
+
+/** `properties` of AWS-StartInteractiveCommand and AWS-StartNonInteractiveCommand. */
 export interface CommandProperties {
-  linux: ShellCommand;
-  windows: ShellCommand;
-  macos: ShellCommand;
+  linux: NonInteractiveShellCommand;
+  windows: NonInteractiveShellCommand;
+  macos: NonInteractiveShellCommand;
 }
 
 /** Resolved document properties; `null` for plain shells (the agent sends `Properties: null`). */
@@ -103,6 +116,23 @@ export const SESSION_DOCUMENTS: Readonly<Record<string, SessionDocument>> = {
     parameters: { command: {} },
     properties: (values) => {
       const command = { commands: v(values, "command"), runAsElevated: false };
+      return { linux: command, windows: { ...command }, macos: { ...command } };
+    },
+  },
+  // The AWS-managed document: `separateOutputStream` ("false" by default) asks agents from
+  // 3.1.1511.0 on for StdErr and ExitCode messages (ssm-protocol.md §2.1, §4.6).
+  "AWS-StartNonInteractiveCommand": {
+    sessionType: "NonInteractiveCommands",
+    parameters: {
+      command: {},
+      separateOutputStream: { default: "false", pattern: "^(true|false)$" },
+    },
+    properties: (values) => {
+      const command = {
+        commands: v(values, "command"),
+        runAsElevated: false,
+        separateOutputStream: v(values, "separateOutputStream"),
+      };
       return { linux: command, windows: { ...command }, macos: { ...command } };
     },
   },

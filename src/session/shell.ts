@@ -21,6 +21,8 @@ export interface ShellSessionOptions {
   clock?: Clock;
   /** Called once the session runs, before SIGINT & co. are sent on as bytes. */
   onRunning?: () => void;
+  /** Keyboard input → bytes to send (the `~.` escapes, `cli/run/escape.ts`). */
+  filterInput?: (chunk: Buffer) => Buffer;
 }
 
 /** Signals that become bytes for the remote terminal when they reach us anyway (not a TTY, or `kill`). */
@@ -68,7 +70,7 @@ export async function runShellSession(options: ShellSessionOptions): Promise<Ses
     }
 
     channel.pipe(io.stdout, { end: false });
-    cleanups.push(pumpInput(io, channel, logger, options.clock ?? systemClock));
+    cleanups.push(pumpInput(io, channel, logger, options.clock ?? systemClock, options.filterInput));
     return await ended;
   } finally {
     for (const cleanup of cleanups.reverse()) cleanup();
@@ -91,9 +93,17 @@ const EOF_REPEAT_MAX_MS = 4000;
  * Copies stdin to the channel with back-pressure. At the end of piped input the remote shell
  * gets Ctrl-D on an empty line (repeated, see above), so scripts end the session cleanly.
  */
-function pumpInput(io: TerminalIo, channel: DataChannel, logger: Logger, clock: Clock): () => void {
+function pumpInput(
+  io: TerminalIo,
+  channel: DataChannel,
+  logger: Logger,
+  clock: Clock,
+  filter?: (chunk: Buffer) => Buffer,
+): () => void {
   let last = 0x0a;
-  const onData = (chunk: Buffer) => {
+  const onData = (input: Buffer) => {
+    const chunk = filter ? filter(input) : input;
+    if (chunk.length === 0) return;
     if (chunk.length > 0) last = chunk[chunk.length - 1]!;
     if (!channel.write(chunk)) {
       io.stdin.pause();

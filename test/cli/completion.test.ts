@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { completeLine } from "../../src/cli/completion.js";
+import { completeLine, targetRequest } from "../../src/cli/completion.js";
 import { listProfileNames, readProfileNames } from "../../src/cli/profiles.js";
 import { TmuxPane, tmuxSkipReason } from "../e2e/helpers/tmux.js";
 import { CLI, ensureCliBuilt } from "./helpers.js";
@@ -21,7 +21,7 @@ describe("completeLine", () => {
     ["aws-runas s", ["ssm"]],
     ["aws-runas -v ", ["ssm", "completion", "help"]],
     ["aws-runas -d 2h ", ["ssm", "completion", "help"]],
-    ["aws-runas ssm ", ["shell", "forward", "ssh", "help"]],
+    ["aws-runas ssm ", ["shell", "forward", "ssh", "list", "help"]],
     ["aws-runas ssm f", ["forward"]],
     ["aws-runas ssm shell ", PROFILES],
     ["aws-runas ssm sh d", ["default", "dev"]],
@@ -35,15 +35,18 @@ describe("completeLine", () => {
     ["aws-runas ssm shell --document D --parameter k=v ", PROFILES],
     ["aws-runas ssm shell dev ", []],
     ["aws-runas ssm shell dev i-0123456789abcdef0 ", []],
-    ["aws-runas ssm fwd --p", ["--port", "--plugin"]],
-    ["aws-runas ssm shell --p", ["--plugin", "--parameter"]],
-    ["aws-runas ssm ssh --", ["--ec2ic", "--plugin", "--ssh-host", "--help", ...globalLongFlags()]],
+    ["aws-runas ssm fwd --p", ["--port", "--plugin", "--pick"]],
+    ["aws-runas ssm shell --p", ["--plugin", "--parameter", "--pick"]],
+    ["aws-runas ssm ssh --", ["--ec2ic", "--plugin", "--ssh-host", "--pick", "--help", ...globalLongFlags()]],
+    ["aws-runas ssm list --", ["--json", "--filter", "--help", ...globalLongFlags()]],
+    ["aws-runas ssm list ", PROFILES],
+    ["aws-runas ssm shell dev i-0 -- ls ", []],
     ["aws-runas --v", ["--verbose", "--version"]],
     ["aws-runas ssm --h", ["--help"]],
-    ["aws-runas completion ", ["bash", "zsh"]],
+    ["aws-runas completion ", ["bash", "zsh", "fish"]],
     ["aws-runas completion bash ", []],
     ["aws-runas nonsense ", []],
-    ["  aws-runas   ssm   ", ["shell", "forward", "ssh", "help"]],
+    ["  aws-runas   ssm   ", ["shell", "forward", "ssh", "list", "help"]],
   ];
   for (const [line, expected] of cases) {
     test(JSON.stringify(line), () => {
@@ -81,6 +84,46 @@ function globalLongFlags(): string[] {
     "--verbose",
   ];
 }
+
+describe("target completion", () => {
+  const TARGETS = ["i-0123456789abcdef0", "i-0a1b2c3d4e5f60003", "Name:web", "Name:worker"];
+  const cases: [string, string[]][] = [
+    ["aws-runas ssm shell dev ", TARGETS],
+    ["aws-runas ssm shell dev Name:w", ["Name:web", "Name:worker"]],
+    ["aws-runas ssm fwd -p 80 dev i-0a", ["i-0a1b2c3d4e5f60003"]],
+    ["aws-runas ssm ssh dev ec2-user@Name:we", ["ec2-user@Name:web"]],
+    // One positional: a profile, or a target when it looks like one (AWS_PROFILE names the profile).
+    ["aws-runas ssm shell Name:web", ["Name:web"]],
+    ["aws-runas ssm shell i-01", ["i-0123456789abcdef0"]],
+    ["aws-runas ssm shell d", ["default", "dev"]],
+    ["aws-runas ssm shell dev Name:web ", []],
+    ["aws-runas ssm list dev ", []],
+    ["aws-runas ssm shell --pick dev ", []],
+  ];
+  for (const [line, expected] of cases) {
+    test(JSON.stringify(line), () => {
+      assert.deepEqual(
+        completeLine(
+          line,
+          () => PROFILES,
+          () => TARGETS,
+        ),
+        expected,
+      );
+    });
+  }
+
+  test("targetRequest: only at a target position, with the profile when one was given", () => {
+    assert.deepEqual(targetRequest("aws-runas ssm shell dev "), { profile: "dev" });
+    assert.deepEqual(targetRequest("aws-runas -v ssm fwd -p 8080 prod i-"), { profile: "prod" });
+    assert.deepEqual(targetRequest("aws-runas ssm shell Name:w"), { profile: undefined });
+    assert.equal(targetRequest("aws-runas ssm shell "), undefined);
+    assert.equal(targetRequest("aws-runas ssm shell dev --"), undefined);
+    assert.equal(targetRequest("aws-runas ssm shell dev -d "), undefined);
+    assert.equal(targetRequest("aws-runas ssm list dev "), undefined);
+    assert.equal(targetRequest("aws-runas ssm "), undefined);
+  });
+});
 
 describe("profile names", () => {
   test("config file sections", () => {
@@ -175,7 +218,7 @@ describe("bash completion script", () => {
   }
 
   test("completes subcommands", () => {
-    assert.deepEqual(complete("aws-runas ssm "), ["shell", "forward", "ssh", "help"]);
+    assert.deepEqual(complete("aws-runas ssm "), ["shell", "forward", "ssh", "list", "help"]);
     assert.deepEqual(complete("aws-runas ssm fo"), ["forward"]);
   });
 
@@ -247,6 +290,8 @@ describe("zsh completion script", () => {
     await pane.keys("Tab");
     await pane.waitFor(/^default\s+dev\s*$/m);
     await pane.keys("C-c");
+    // Type only once zsh has drawn its fresh prompt (keys sent earlier can land on the old line).
+    await pane.waitFor(/^zsh-ready> $/m);
     await pane.type("aws-runas comp");
     await pane.keys("Tab");
     await pane.waitFor(/zsh-ready> aws-runas completion $/m);

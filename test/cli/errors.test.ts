@@ -90,6 +90,22 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
     "command=",
   ],
   [["ssm", "shell", "--document", "", ID], "empty value for --document", "session document"],
+  // remote commands, escapes, list, --pick (issue 18)
+  [["ssm", "shell", ID, "--"], "missing command after --", "-- command [args...]"],
+  [["ssm", "shell", "-P", ID, "--", "ls"], "--plugin cannot run a command after --", "leave out --plugin"],
+  [["ssm", "shell", "--escape-char", "ab", ID], 'invalid --escape-char "ab"', "none"],
+  [["ssm", "list", "--filter", "=x"], 'invalid --filter "=x": expected key=value', "Name=web*"],
+  [["ssm", "list", "a", "b"], 'too many arguments: "b"', "usage: aws-runas ssm list"],
+  [
+    ["ssm", "shell", "--pick", "a", "b"],
+    'too many arguments with --pick: "b"',
+    "usage: aws-runas ssm shell --pick",
+  ],
+  [
+    ["ssm", "forward", "--pick", "dev"],
+    "--pick needs the remote port, as :port",
+    "usage: aws-runas ssm forward --pick",
+  ],
   // global flags
   [["ssm", "shell", "--otp", "", ID], "empty value for --otp", "--otp"],
   // issue 14 item 12: an MFA code is checked before any call, and never echoed
@@ -104,8 +120,8 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   [["ssm", "foo"], 'unknown command "ssm foo"', "aws-runas ssm --help"],
   [["foo"], 'unknown command "foo"', "aws-runas --help"],
   [["help", "nothing"], 'no help for unknown command "nothing"', "aws-runas --help"],
-  [["completion"], "missing shell name", "aws-runas completion bash|zsh"],
-  [["completion", "fish"], 'unsupported shell "fish"', "aws-runas completion bash|zsh"],
+  [["completion"], "missing shell name", "aws-runas completion bash|zsh|fish"],
+  [["completion", "tcsh"], 'unsupported shell "tcsh"', "aws-runas completion bash|zsh|fish"],
 ];
 
 describe("usage errors exit 2 with one message line and a hint", () => {

@@ -59,18 +59,24 @@ const SUBCOMMANDS: { title: string; argv: string[]; aliasArgv?: string[]; added:
     title: "Shell subcommand help",
     argv: ["ssm", "shell", "--help"],
     aliasArgv: ["ssm", "sh", "-h"],
-    added: ["--document value ", "--parameter value "],
+    added: [
+      "--document value ",
+      "--parameter value ",
+      "--escape-char value ",
+      "--pick ",
+      "-- command [args...] ",
+    ],
   },
   {
     title: "Forward subcommand help",
     argv: ["ssm", "forward", "--help"],
     aliasArgv: ["ssm", "fwd", "-h"],
-    added: ["--host value "],
+    added: ["--host value ", "--pick "],
   },
   {
     title: "SSH subcommand help",
     argv: ["ssm", "ssh", "--help"],
-    added: ["--help, -h ", "--ssh-host value "],
+    added: ["--help, -h ", "--ssh-host value ", "--pick "],
   },
 ];
 
@@ -153,7 +159,7 @@ describe("root and ssm help", () => {
     const help = sections(bare.stdout);
     assert.deepEqual(help.get("NAME"), ["aws-runas ssm - Helpful shortcuts for working with SSM sessions"]);
     const commands = (help.get("COMMANDS") ?? []).map((l) => l.split(" - ")[0]?.split(/ (?=[A-Z])/)[0]);
-    assert.deepEqual(commands, ["shell, sh", "forward, fwd", "ssh", "help"]);
+    assert.deepEqual(commands, ["shell, sh", "forward, fwd", "ssh", "list", "help"]);
     assert.equal((await runBuiltCli(["ssm", "--help"])).stdout, bare.stdout);
     assert.equal((await runBuiltCli(["help", "ssm"])).stdout, bare.stdout);
   });

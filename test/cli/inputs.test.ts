@@ -1,6 +1,7 @@
 // argv → input tables (ni style): the real commander tree, parsed in-process, no I/O.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { PICK_TARGET } from "../../src/cli/commands/pick.js";
 import type { CommandInput, Env, GlobalInput } from "../../src/cli/inputs.js";
 import { parseCommandLine } from "../../src/cli/program.js";
 
@@ -72,6 +73,8 @@ const shell = (over: Partial<Extract<CommandInput, { command: "shell" }>> = {}):
   plugin: false,
   document: undefined,
   parameters: {},
+  remoteCommand: undefined,
+  escapeChar: 0x7e,
   ...over,
 });
 const forward = (over: Partial<Extract<CommandInput, { command: "forward" }>> = {}): CommandInput => ({
@@ -241,6 +244,44 @@ describe("argv → input", () => {
       "forward with globals after",
       ["ssm", "fwd", `${ID}:8080`, "-w", "-e"],
       forward({ global: { ...NO_GLOBALS, whoami: true, showExpiration: true } }),
+    ],
+    // remote command after --, escape character
+    [
+      "remote command after --",
+      ["ssm", "shell", "dev", ID, "--", "ls", "-l", "--", "x"],
+      shell({ profile: "dev", remoteCommand: ["ls", "-l", "--", "x"] }),
+    ],
+    [
+      "remote command with flags before --",
+      ["ssm", "sh", "-v", ID, "--", "uptime"],
+      shell({ remoteCommand: ["uptime"], global: { ...NO_GLOBALS, verbosity: 1 } }),
+    ],
+    ["--escape-char none", ["ssm", "shell", "--escape-char", "none", ID], shell({ escapeChar: null })],
+    ["--escape-char ^]", ["ssm", "shell", "--escape-char=^]", ID], shell({ escapeChar: 0x1d })],
+    [
+      "RUNAS_ESCAPE_CHAR=none",
+      ["ssm", "shell", ID],
+      shell({ escapeChar: null }),
+      { RUNAS_ESCAPE_CHAR: "none" },
+    ],
+    [
+      "--escape-char wins over RUNAS_ESCAPE_CHAR",
+      ["ssm", "shell", "--escape-char", "%", ID],
+      shell({ escapeChar: 0x25 }),
+      { RUNAS_ESCAPE_CHAR: "none" },
+    ],
+    // --pick: the target comes from the picker
+    ["shell --pick", ["ssm", "shell", "--pick", "dev"], shell({ profile: "dev", target: PICK_TARGET })],
+    ["shell --pick without a profile", ["ssm", "shell", "--pick"], shell({ target: PICK_TARGET })],
+    [
+      "forward --pick with :port",
+      ["ssm", "forward", "--pick", "dev", ":5432"],
+      forward({ profile: "dev", target: PICK_TARGET, remotePort: 5432 }),
+    ],
+    [
+      "ssh --pick with user@:port",
+      ["ssm", "ssh", "--pick", "ubuntu@:2222"],
+      ssh({ target: PICK_TARGET, user: "ubuntu", port: 2222 }),
     ],
     // ssh
     ["ssh defaults", ["ssm", "ssh", ID], ssh()],

@@ -81,6 +81,18 @@ describe("SSM sessions", () => {
           macos: { commands: "uptime", runAsElevated: false },
         },
       ],
+      [
+        {
+          DocumentName: "AWS-StartNonInteractiveCommand",
+          Parameters: { command: ["uptime"], separateOutputStream: ["true"] },
+        },
+        "NonInteractiveCommands",
+        {
+          linux: { commands: "uptime", runAsElevated: false, separateOutputStream: "true" },
+          windows: { commands: "uptime", runAsElevated: false, separateOutputStream: "true" },
+          macos: { commands: "uptime", runAsElevated: false, separateOutputStream: "true" },
+        },
+      ],
     ];
     for (const [input, type, properties] of cases) {
       const out = await start({ ...input, Target: INSTANCE.web });

@@ -2,6 +2,7 @@
 import { UsageError } from "../../errors.js";
 import { parseShellTarget } from "../../target/spec.js";
 import type { Env, ShellInput } from "../inputs.js";
+import { DEFAULT_ESCAPE_CHAR, ESCAPE_ENV, type EscapeChar, parseEscapeChar } from "./escape-char.js";
 import { type GlobalOptionValues, parseGlobalInput, splitProfileAndTarget } from "./global.js";
 
 /** Usage line used in error hints. */
@@ -13,11 +14,41 @@ export interface ShellOptionValues extends GlobalOptionValues {
   document?: string;
   /** Each `--parameter` value in order. */
   parameter?: string[];
+  escapeChar?: string;
 }
 
-/** Builds the shell input; throws `UsageError` for bad positionals or flags. */
-export function parseShellInput(opts: ShellOptionValues, args: readonly string[], env: Env): ShellInput {
-  const { profile, targetSpec } = splitProfileAndTarget(args, SHELL_USAGE);
+/** Usage line of the remote-command form. */
+export const COMMAND_USAGE =
+  "aws-runas ssm shell [command options] [profile_name] target_spec -- command [args...]";
+
+/**
+ * Builds the shell input; throws `UsageError` for bad positionals or flags. `remote` holds the
+ * words after `--` (a remote command) when there was a `--`.
+ */
+export function parseShellInput(
+  opts: ShellOptionValues,
+  args: readonly string[],
+  env: Env,
+  remote?: readonly string[],
+): ShellInput {
+  const { profile, targetSpec } = splitProfileAndTarget(args, remote ? COMMAND_USAGE : SHELL_USAGE);
+  if (remote !== undefined) {
+    if (remote.length === 0 || remote.every((w) => w.trim() === "")) {
+      throw new UsageError("missing command after --", `usage: ${COMMAND_USAGE}`);
+    }
+    if (opts.plugin === true) {
+      throw new UsageError(
+        "--plugin cannot run a command after --",
+        "the plugin mixes the command's output with its own: leave out --plugin",
+      );
+    }
+    if (opts.document !== undefined) {
+      throw new UsageError(
+        "--document cannot be combined with a command after --",
+        "a command after -- runs with AWS-StartNonInteractiveCommand: leave out --document",
+      );
+    }
+  }
   const document = opts.document;
   if (document !== undefined && document.trim() === "") {
     throw new UsageError(
@@ -40,7 +71,24 @@ export function parseShellInput(opts: ShellOptionValues, args: readonly string[]
     plugin: opts.plugin === true,
     document,
     parameters: parseDocumentParameters(rawParameters),
+    remoteCommand: remote,
+    escapeChar: parseEscapeOption(opts.escapeChar, env),
   };
+}
+
+/** `--escape-char` / `RUNAS_ESCAPE_CHAR` (the flag wins); `~` when neither is set. */
+function parseEscapeOption(flag: string | undefined, env: Env): EscapeChar {
+  const fromEnv = env[ESCAPE_ENV];
+  const text = flag ?? (fromEnv === undefined || fromEnv === "" ? DEFAULT_ESCAPE_CHAR : fromEnv);
+  const char = parseEscapeChar(text);
+  if (char === undefined) {
+    const source = flag === undefined ? ESCAPE_ENV : "--escape-char";
+    throw new UsageError(
+      `invalid ${source} ${JSON.stringify(text)}`,
+      "give one character, ^X for a control character, or none",
+    );
+  }
+  return char;
 }
 
 /**

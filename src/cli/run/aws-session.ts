@@ -15,8 +15,9 @@ import {
   type ResolvedTarget,
   resolveTarget,
 } from "../../target/index.js";
+import { PICK_TARGET } from "../commands/pick.js";
 import type { RunContext } from "../context.js";
-import type { SsmInput } from "../inputs.js";
+import type { CredentialInput } from "../inputs.js";
 import { resolveCommandCredentials } from "./credentials.js";
 
 // The SDK warns on every run under Node 20 about its future support policy: noise for users of
@@ -35,7 +36,7 @@ export interface AwsSession {
   destroy(): void;
 }
 
-export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
+export async function openAwsSession(input: CredentialInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
   const { region, credentials, renewCredentials } = await resolveCommandCredentials(input, ctx);
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
@@ -72,6 +73,7 @@ export async function resolveInstance(
   aws: AwsSession,
   ctx: RunContext,
 ): Promise<ResolvedTarget> {
+  if (target === PICK_TARGET) return pickTarget(aws, ctx);
   let lookups: ReturnType<typeof createAwsLookups> | undefined;
   const getLookups = async () => {
     lookups ??= createAwsLookups({ ec2: await aws.client("ec2"), ssm: await aws.client("ssm") });
@@ -85,6 +87,21 @@ export async function resolveInstance(
   });
   ctx.logger.debug(`target ${target} -> ${resolved.instanceId} (${resolved.via})`);
   return resolved;
+}
+
+/** `--pick`: the user chooses from every managed instance (the picker loads only then). */
+async function pickTarget(aws: AwsSession, ctx: RunContext): Promise<ResolvedTarget> {
+  const [{ pickInstance }, { listManagedInstances }, { sortInstances }] = await Promise.all([
+    import("../../picker/tty.js"),
+    import("../../instances/fetch.js"),
+    import("../../instances/table.js"),
+  ]);
+  const chosen = await pickInstance(async () =>
+    sortInstances(await listManagedInstances({ ec2: await aws.client("ec2"), ssm: await aws.client("ssm") })),
+  );
+  const via = `picked from the list (${chosen.name || "no name"}, ${chosen.pingStatus})`;
+  ctx.logger.debug(`target ${chosen.instanceId} (${via})`);
+  return { instanceId: chosen.instanceId, via, others: [] };
 }
 
 /**

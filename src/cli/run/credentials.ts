@@ -4,7 +4,7 @@ import type { RenewCredentials } from "../../aws/index.js";
 import { resolveCredentials } from "../../credentials/index.js";
 import { RunasError } from "../../errors.js";
 import type { RunContext } from "../context.js";
-import type { SsmInput } from "../inputs.js";
+import type { CredentialInput } from "../inputs.js";
 
 export interface CommandCredentials {
   region: string;
@@ -14,7 +14,7 @@ export interface CommandCredentials {
 }
 
 export async function resolveCommandCredentials(
-  input: SsmInput,
+  input: CredentialInput,
   ctx: RunContext,
 ): Promise<CommandCredentials> {
   const g = input.global;

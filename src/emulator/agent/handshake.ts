@@ -33,9 +33,9 @@ export function usesKms(spec: AgentSessionSpec): boolean {
   return spec.sessionType !== "Port" && spec.kmsKeyId !== undefined && spec.kmsKeyId !== "";
 }
 
-/** Port sessions always shake hands; shells only when encrypted (§6.5). */
+/** Port and NonInteractiveCommands sessions always shake hands; shells only when encrypted (§1, §6.5). */
 export function needsHandshake(spec: AgentSessionSpec): boolean {
-  return spec.sessionType === "Port" || usesKms(spec);
+  return spec.sessionType === "Port" || spec.sessionType === "NonInteractiveCommands" || usesKms(spec);
 }
 
 /** The HandshakeRequest payload: SessionType first, then KMSEncryption when encrypted. */

@@ -17,6 +17,8 @@ export interface PluginHost {
   readonly clock: TimerClock;
   /** Sends an Output (pt 1) payload of at most 1024 bytes, encrypted when the session is. */
   sendOutput(data: Buffer): void;
+  /** Sends an Output, StdErr or ExitCode payload (pt 1, 11, 12), encrypted when the session is. */
+  sendStream(payloadType: number, data: Buffer): void;
   /** Sends a Flag (pt 10) message, e.g. ConnectToPortError. */
   sendFlag(flag: number): void;
   /** The plugin answered "not-ready" before and can take input again: deliver what is held. */

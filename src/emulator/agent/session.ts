@@ -42,6 +42,11 @@ import type { CommandProperties, PortProperties } from "../documents.js";
 import type { Pacing } from "../options.js";
 import { AgentChannel, type AgentChannelStats, type Delivery, type FrameSink } from "./channel/channel.js";
 import { AgentCipher } from "./cipher.js";
+import {
+  CommandPlugin,
+  NON_INTERACTIVE_MIN_AGENT_VERSION,
+  SEPARATE_OUTPUT_MIN_AGENT_VERSION,
+} from "./command.js";
 import { AgentError } from "./errors.js";
 import { OutputGate } from "./flow.js";
 import {
@@ -57,9 +62,9 @@ import { BasicPortPlugin } from "./port-basic.js";
 import { MuxPortPlugin } from "./port-mux.js";
 import { resolvePortTarget } from "./port-target.js";
 import { ShellPlugin } from "./shell.js";
-import { pickShell, shellLaunch } from "./shell-command.js";
+import { commandLaunch, pickShell, shellLaunch } from "./shell-command.js";
 import type { AgentEnvironment, AgentSessionSpec } from "./types.js";
-import { choosePortMode, type PortModeDecision } from "./version.js";
+import { choosePortMode, compareVersions, type PortModeDecision } from "./version.js";
 
 export type AgentSessionState = "created" | "handshake" | "running" | "finishing" | "ended";
 
@@ -363,6 +368,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         if (command === "") throw new AgentError("AGENT_SHELL", "InteractiveCommands needs a command.");
         return ShellPlugin.start(host, shellLaunch(shell, command, this.#processEnv()));
       }
+      case "NonInteractiveCommands":
+        return this.#startCommand(host, shell);
       case "Port": {
         const props = this.spec.properties as PortProperties;
         const target = resolvePortTarget(props, this.#env.remoteHosts);
@@ -392,18 +399,46 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     return { ...process.env, RUNAS_EMULATOR_SESSION_ID: this.spec.sessionId };
   }
 
+  /**
+   * Agents before 3.0.1124.0 have no NonInteractiveCommands plugin; separated streams need
+   * 3.1.1511.0 and the document's `separateOutputStream` (older agents ignore the property).
+   */
+  #startCommand(host: PluginHost, shell: string): SessionPlugin {
+    const agentVersion = this.spec.agentVersion;
+    if ((compareVersions(agentVersion, NON_INTERACTIVE_MIN_AGENT_VERSION) ?? -1) < 0) {
+      throw new AgentError(
+        "AGENT_SHELL",
+        `NonInteractiveCommands is not supported by SSM Agent ${agentVersion}; it needs ${NON_INTERACTIVE_MIN_AGENT_VERSION} or later.`,
+      );
+    }
+    const props = this.spec.properties as CommandProperties | null;
+    const config = process.platform === "darwin" ? props?.macos : props?.linux;
+    const command = config?.commands ?? "";
+    if (command.trim() === "") throw new AgentError("AGENT_SHELL", "NonInteractiveCommands needs a command.");
+    const separate =
+      config?.separateOutputStream === "true" &&
+      (compareVersions(agentVersion, SEPARATE_OUTPUT_MIN_AGENT_VERSION) ?? -1) >= 0;
+    this.#logger.debug(
+      `session ${this.spec.sessionId}: command, streams ${separate ? "separated" : "merged"}`,
+    );
+    return CommandPlugin.start(host, commandLaunch(shell, command, !separate), separate);
+  }
+
   #pluginHost(): PluginHost {
     const pacing: Pacing = this.#env.pacing;
+    // Output, StdErr and ExitCode are the agent's encrypted payload types (§5.4 step 7).
+    const send = (payloadType: number, data: Buffer) => {
+      if (this.#state === "ended") return;
+      this.endpoint.send(payloadType, this.#cipher ? this.#cipher.seal(data) : Buffer.from(data));
+    };
     return {
       gate: this.#gate,
       pacing,
       logger: this.#logger,
       clock: this.#clock,
       retryInput: () => this.endpoint.flushPending(),
-      sendOutput: (data) => {
-        if (this.#state === "ended") return;
-        this.endpoint.send(PayloadType.output, this.#cipher ? this.#cipher.seal(data) : Buffer.from(data));
-      },
+      sendOutput: (data) => send(PayloadType.output, data),
+      sendStream: (payloadType, data) => send(payloadType, data),
       sendFlag: (flag) => {
         if (this.#state !== "ended") this.endpoint.send(PayloadType.flag, encodeFlag(flag));
       },

@@ -58,3 +58,25 @@ export function shellLaunch(
   childEnv.HISTFILE = "";
   return { file: shell, args, env: childEnv };
 }
+
+/**
+ * A NonInteractiveCommands command: no pty and no stdin, like the agent's exec.Cmd (AGT
+ * `shell_unix.go` `StartCommandExecutor`). The agent splits the command into words itself and
+ * runs no shell; the emulator hands the text to the user's shell, which gives the same result for
+ * commands made of plain and quoted words (what aws-runas sends) and also runs shell syntax.
+ * With `mergeStderr` both streams go to one pipe, as the agent's shared output file does when
+ * the streams are not separated.
+ */
+export function commandLaunch(
+  shell: string,
+  command: string,
+  mergeStderr: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): ShellLaunch {
+  const flags = basename(shell) === "bash" ? ["--noprofile", "--norc"] : [];
+  const script = mergeStderr
+    ? `exec 2>&1; "$0" ${flags.join(" ")} -c "$1"`
+    : `exec "$0" ${flags.join(" ")} -c "$1"`;
+  const base = shellLaunch(shell, undefined, env);
+  return { file: shell, args: [...flags, "-c", script, shell, command], env: base.env };
+}

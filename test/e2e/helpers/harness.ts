@@ -109,6 +109,9 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The same output as bytes (for byte-exact checks; the strings are decoded per chunk). */
+  stdoutBytes?: Buffer;
+  stderrBytes?: Buffer;
 }
 
 export interface CliOptions {
@@ -125,11 +128,15 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRe
   });
   let stdout = "";
   let stderr = "";
+  const outChunks: Buffer[] = [];
+  const errChunks: Buffer[] = [];
   child.stdout.on("data", (d: Buffer) => {
     stdout += d.toString();
+    outChunks.push(d);
   });
   child.stderr.on("data", (d: Buffer) => {
     stderr += d.toString();
+    errChunks.push(d);
   });
   child.stdin.on("error", () => {});
   child.stdin.end(options.input ?? "");
@@ -137,7 +144,14 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRe
   // "close" (not "exit"): it comes after stdout and stderr have been read to the end.
   const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
-  return { code, signal, stdout, stderr };
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    stdoutBytes: Buffer.concat(outChunks),
+    stderrBytes: Buffer.concat(errChunks),
+  };
 }
 
 /** Starts the built CLI without waiting for it (for long-running forwards); killed by the caller. */
