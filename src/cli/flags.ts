@@ -154,6 +154,26 @@ export const HOST_FLAG: FlagSpec = {
   description: "Forward to this remote host through the instance instead of to the instance itself",
 };
 
+/** `ssm forward` / `ssm socks --address`: where the local listener binds. */
+export const ADDRESS_FLAG: FlagSpec = {
+  key: "address",
+  long: "--address",
+  takesValue: true,
+  description: "Local address to listen on; others on that network can use the tunnel unless it is loopback",
+  defaultText: "127.0.0.1",
+};
+
+/** `ssm forward -L [bind_address:]local_port:host:host_port` (OpenSSH syntax), repeatable. */
+export const LOCAL_FORWARD_FLAG: FlagSpec = {
+  key: "local",
+  long: "--local",
+  short: "-L",
+  takesValue: true,
+  repeat: "collect",
+  description:
+    "Forward [bind_address:]local_port:host:host_port (host localhost = the instance); repeat for more",
+};
+
 /** `ssm ssh --ec2ic` (seed wording). */
 export const EC2IC_FLAG: FlagSpec = {
   key: "ec2ic",
@@ -190,7 +210,13 @@ export const PARAMETER_FLAG: FlagSpec = {
 
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
 export const SHELL_FLAGS: readonly FlagSpec[] = [PLUGIN_FLAG, DOCUMENT_FLAG, PARAMETER_FLAG];
-export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
+export const FORWARD_FLAGS: readonly FlagSpec[] = [
+  PORT_FLAG,
+  PLUGIN_FLAG,
+  HOST_FLAG,
+  ADDRESS_FLAG,
+  LOCAL_FORWARD_FLAG,
+];
 export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG];
 
 /** Flags whose next argument is their value (completion must skip it). */

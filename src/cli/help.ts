@@ -7,12 +7,14 @@
  * imported.
  */
 import {
+  ADDRESS_FLAG,
   DOCUMENT_FLAG,
   EC2IC_FLAG,
   type FlagSpec,
   GLOBAL_FLAGS,
   HELP_FLAG,
   HOST_FLAG,
+  LOCAL_FORWARD_FLAG,
   PARAMETER_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
@@ -124,7 +126,7 @@ export const FORWARD_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [HOST_FLAG],
+  addedOptions: [HOST_FLAG, ADDRESS_FLAG, LOCAL_FORWARD_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */

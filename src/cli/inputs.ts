@@ -2,6 +2,7 @@
  * What each command needs to run, as plain values. The parsers in `commands/` turn argv and
  * the environment into these; the runners in `run/` take them. Nothing here does I/O.
  */
+import type { LocalForward } from "../forward/spec.js";
 import type { LogLevel } from "../log.js";
 
 /** Environment variables as the CLI reads them (a `process.env`-like map). */
@@ -63,6 +64,13 @@ export interface ForwardInput extends SsmInputBase {
   readonly localPort: number;
   /** `--host`: forward to this host through the instance; `undefined` = the instance itself. */
   readonly remoteHost: string | undefined;
+  /** `--address`: where the listener(s) bind; 127.0.0.1 unless given. */
+  readonly bindAddress: string;
+  /**
+   * `-L` forwards, in order. When non-empty, `target` is the instance alone (no `:port`) and
+   * `remotePort` / `localPort` / `remoteHost` are unused.
+   */
+  readonly forwards: readonly LocalForward[];
 }
 
 /** `aws-runas ssm ssh` (ssh ProxyCommand). */
