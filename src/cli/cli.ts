@@ -47,6 +47,10 @@ async function runSession(input: SsmInput, ctx: RunContext): Promise<number> {
       const { runSsh } = await import("./run/ssh.js");
       return runSsh(input, ctx);
     }
+    case "socks": {
+      const { runSocks } = await import("./run/socks.js");
+      return runSocks(input, ctx);
+    }
   }
 }
 

@@ -88,6 +88,23 @@ export interface SshInput extends SsmInputBase {
   readonly sshHost?: string;
 }
 
+/** `aws-runas ssm socks`: a SOCKS5 proxy whose connections leave from the instance. */
+export interface SocksInput extends SsmInputBase {
+  readonly command: "socks";
+  /** Instance id, tag `key:value`, IP address or DNS name (not yet resolved). */
+  readonly target: string;
+  /** `--port`: 0 = pick a free one. */
+  readonly localPort: number;
+  /** `--address`: 127.0.0.1 unless given. */
+  readonly bindAddress: string;
+  /** `--allow` patterns as given (validated); empty = every destination. */
+  readonly allow: readonly string[];
+  /** `--idle-timeout` in seconds. */
+  readonly idleTimeoutSeconds: number;
+  /** `--max-sessions`. */
+  readonly maxSessions: number;
+}
+
 /** `aws-runas completion bash|zsh`. */
 export interface CompletionInput {
   readonly command: "completion";
@@ -102,7 +119,13 @@ export interface CompleteInput {
 }
 
 /** Any command the program can run, as decided by argv. */
-export type CommandInput = ShellInput | ForwardInput | SshInput | CompletionInput | CompleteInput;
+export type CommandInput =
+  | ShellInput
+  | ForwardInput
+  | SshInput
+  | SocksInput
+  | CompletionInput
+  | CompleteInput;
 
-/** The three session commands. */
-export type SsmInput = ShellInput | ForwardInput | SshInput;
+/** The session commands. */
+export type SsmInput = ShellInput | ForwardInput | SshInput | SocksInput;

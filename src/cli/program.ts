@@ -9,8 +9,17 @@ import { type RunasError, UsageError } from "../errors.js";
 import { type ForwardOptionValues, parseForwardInput } from "./commands/forward.js";
 import { type GlobalOptionValues, mergeGlobalOptions } from "./commands/global.js";
 import { parseShellInput, type ShellOptionValues } from "./commands/shell.js";
+import { parseSocksInput, type SocksOptionValues } from "./commands/socks.js";
 import { parseSshInput, type SshOptionValues } from "./commands/ssh.js";
-import { type FlagSpec, FORWARD_FLAGS, GLOBAL_FLAGS, SHELL_FLAGS, SSH_FLAGS, VERSION_FLAG } from "./flags.js";
+import {
+  type FlagSpec,
+  FORWARD_FLAGS,
+  GLOBAL_FLAGS,
+  SHELL_FLAGS,
+  SOCKS_FLAGS,
+  SSH_FLAGS,
+  VERSION_FLAG,
+} from "./flags.js";
 import {
   COMPLETION_HELP,
   FORWARD_HELP,
@@ -18,6 +27,7 @@ import {
   renderHelp,
   rootHelp,
   SHELL_HELP,
+  SOCKS_HELP,
   SSH_HELP,
   SSM_HELP,
 } from "./help.js";
@@ -74,6 +84,7 @@ const HELP_PAGES: Readonly<Record<string, HelpPage>> = {
   "ssm shell": SHELL_HELP,
   "ssm forward": FORWARD_HELP,
   "ssm ssh": SSH_HELP,
+  "ssm socks": SOCKS_HELP,
   completion: COMPLETION_HELP,
 };
 
@@ -141,6 +152,11 @@ function buildProgram(io: ParseIo, decide: (outcome: ParseOutcome) => void): Com
   session("ssh", undefined, SSH_HELP, SSH_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: SshOptionValues = { ...cmd.opts<SshOptionValues>(), ...globals(cmd) };
     decide({ kind: "run", input: parseSshInput(opts, args, io.env) });
+  });
+
+  session("socks", undefined, SOCKS_HELP, SOCKS_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
+    const opts: SocksOptionValues = { ...cmd.opts<SocksOptionValues>(), ...globals(cmd) };
+    decide({ kind: "run", input: parseSocksInput(opts, args, io.env) });
   });
 
   const completion = root.command("completion");
