@@ -10,12 +10,13 @@ import {
   GLOBAL_FLAGS,
   HELP_FLAG,
   SHELL_FLAGS,
+  SOCKS_FLAGS,
   SSH_FLAGS,
   VERSION_FLAG,
 } from "./flags.js";
 
 /** Where in the command tree the cursor is. */
-type Level = "root" | "ssm" | "shell" | "forward" | "ssh" | "completion" | "help" | "unknown";
+type Level = "root" | "ssm" | "shell" | "forward" | "ssh" | "socks" | "completion" | "help" | "unknown";
 
 const LEVEL_FLAGS: Readonly<Record<Level, readonly FlagSpec[]>> = {
   root: [...GLOBAL_FLAGS, HELP_FLAG, VERSION_FLAG],
@@ -23,6 +24,7 @@ const LEVEL_FLAGS: Readonly<Record<Level, readonly FlagSpec[]>> = {
   shell: [...SHELL_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
   forward: [...FORWARD_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
   ssh: [...SSH_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
+  socks: [...SOCKS_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
   completion: [HELP_FLAG],
   help: [],
   unknown: [],
@@ -34,6 +36,7 @@ const SSM_COMMANDS: Readonly<Record<string, Level>> = {
   forward: "forward",
   fwd: "forward",
   ssh: "ssh",
+  socks: "socks",
 };
 
 /**
@@ -79,12 +82,13 @@ function operands(level: Level, positionals: number, profiles: () => readonly st
     case "root":
       return ["ssm", "completion", "help"];
     case "ssm":
-      return ["shell", "forward", "ssh", "help"];
+      return ["shell", "forward", "ssh", "socks", "help"];
     case "completion":
       return positionals === 0 ? ["bash", "zsh"] : [];
     case "shell":
     case "forward":
     case "ssh":
+    case "socks":
       // The first positional is usually the profile (it may also be the target when
       // AWS_PROFILE names the profile; offering profiles does no harm then).
       return positionals === 0 ? profiles() : [];

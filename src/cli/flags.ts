@@ -159,7 +159,7 @@ export const ADDRESS_FLAG: FlagSpec = {
   key: "address",
   long: "--address",
   takesValue: true,
-  description: "Local address to listen on; others on that network can use the tunnel unless it is loopback",
+  description: "Local address to listen on, e.g. ::1, or 0.0.0.0 for every interface",
   defaultText: "127.0.0.1",
 };
 
