@@ -286,6 +286,11 @@ class PooledDestination {
     stream.on("error", () => socket.destroy());
     socket.on("error", () => stream.destroy());
     socket.once("close", () => stream.destroy());
+    // The client may have gone while the reply was pending: its close event is past.
+    if (socket.destroyed) {
+      stream.destroy();
+      return;
+    }
     stream.pipe(socket);
     socket.pipe(stream);
     socket.resume();

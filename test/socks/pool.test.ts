@@ -230,6 +230,18 @@ describe("SOCKS session pool", () => {
     assert.equal(pool.size, 0);
   });
 
+  test("a client that went away before its reply releases the stream (the session can idle)", async (t) => {
+    const { pool, timers } = setup(t, () => "echo");
+    const outcome = await connectFiringWindow(pool, timers, DB);
+    assert.ok(outcome.ok);
+    const socket = await client(t);
+    socket.destroy();
+    await once(socket, "close");
+    outcome.attach(socket);
+    while (timers.live(60_000).length === 0) await new Promise((r) => setImmediate(r));
+    assert.equal(timers.live(60_000).length, 1, "idle timer armed: no stream is left open");
+  });
+
   test("the session cap: a busy pool answers reply 1; an idle session makes room", async (t) => {
     const { pool, timers, opened } = setup(t, () => "echo", 1);
     const a = await connectFiringWindow(pool, timers, DB);
