@@ -4,7 +4,8 @@
  * session exists and has carried data), a new destination (one StartSession, data channel and
  * handshake, then the dial), and a plain forward's connection (one new smux stream).
  */
-import type { Socket } from "node:net";
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Pacing } from "../../src/emulator/options.js";
 import { connectLocal } from "../../test/e2e/helpers/forward.js";
@@ -71,10 +72,15 @@ function p50Cell(times: readonly number[]): Cell {
 export async function runSocksSuite(input: SocksSuiteInput): Promise<Row[]> {
   const { emulator, plan, pacing, log } = input;
   const banner = await startBannerServer();
+  // Client speaks first (HTTP-like): the reply waits for the connect window on a new destination.
+  const echo = createServer((socket) => socket.on("error", () => {}).pipe(socket));
+  echo.listen(0, "127.0.0.1");
+  await once(echo, "listening");
+  const echoPort = (echo.address() as { port: number }).port;
   const forward = await ours.forward(emulator, banner.port);
   const proxy = await startSocks(emulator.env, [
     "--max-sessions",
-    String(plan.newDestinations + 4),
+    String(2 * plan.newDestinations + 4),
     PROFILE,
     MUX_INSTANCE,
   ]);
@@ -103,6 +109,23 @@ export async function runSocksSuite(input: SocksSuiteInput): Promise<Row[]> {
     const fresh = await sample(plan.newDestinations, (i) =>
       untilFirstByte(viaSocks(`new-${i}.test.internal`)),
     );
+    const clientFirst = await sample(plan.newDestinations, async (i) => {
+      const started = performance.now();
+      const { socket } = await socksConnect(proxy.ready.port, {
+        type: "domain",
+        host: `talk-${i}.test.internal`,
+        port: echoPort,
+      });
+      try {
+        await untilFirstByte(async () => {
+          socket.write("x");
+          return socket;
+        });
+        return performance.now() - started;
+      } finally {
+        socket.destroy();
+      }
+    });
     // One session start in-process (no CLI, no SOCKS): what a new destination costs at least.
     const sessionStart = await sample(plan.newDestinations, async () => {
       const started = performance.now();
@@ -135,10 +158,21 @@ export async function runSocksSuite(input: SocksSuiteInput): Promise<Row[]> {
           { label: "ssm forward connection (new smux stream)", cell: plain },
         ],
       ),
+      ...compareRows(
+        `SOCKS connection setup p50, new destination, client speaks first (reply after the connect window), pacing ${pacing}`,
+        clientFirst,
+        [
+          {
+            label: "one session start in-process (StartSession + channel + handshake + dial)",
+            cell: sessionStart,
+          },
+        ],
+      ),
     ];
   } finally {
     await proxy.stop("SIGINT");
     await stopChild(forward.child);
     await banner.close();
+    await new Promise<void>((resolve) => echo.close(() => resolve()));
   }
 }

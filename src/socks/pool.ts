@@ -232,8 +232,10 @@ class PooledDestination {
   /** Waits until `stream` is known connected, failed, or the connect window has passed. */
   #confirm(session: DestinationSession, stream: MuxStream): Promise<ReplyCode> {
     if (this.#knownGood) return Promise.resolve(Reply.succeeded);
-    const { min, max } = this.#options.confirmMs ?? { min: 100, max: 1000 };
-    const windowMs = Math.min(max, Math.max(min, 2 * session.handshakeMs));
+    // The handshake took a few round trips to the agent (websocket, request, response); a failed
+    // dial's flag comes back one round trip plus the dial after the SYN.
+    const { min, max } = this.#options.confirmMs ?? { min: 50, max: 1000 };
+    const windowMs = Math.min(max, Math.max(min, session.handshakeMs));
     return new Promise<ReplyCode>((resolve) => {
       let cancelTimer: () => void = () => {};
       const finish = (code: ReplyCode) => {

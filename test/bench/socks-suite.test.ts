@@ -29,6 +29,11 @@ test("socks suite: pooled and new-destination setup beside a plain forward's con
       ["SOCKS connection setup p50, pooled destination", "ssm forward connection", false],
       ["SOCKS connection setup p50, new destination", "one session start in-process", false],
       ["SOCKS connection setup p50, new destination", "ssm forward connection", true],
+      [
+        "SOCKS connection setup p50, new destination, client speaks first",
+        "one session start in-process",
+        false,
+      ],
     ],
   );
   for (const r of rows) {
