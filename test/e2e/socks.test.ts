@@ -250,6 +250,18 @@ describe("ssm socks (built CLI against the built emulator, curl as client)", () 
     assert.deepEqual(await limited.stop("SIGTERM"), { code: 0, signal: null });
   });
 
+  test("an agent too old for mux (basic mode only): reply 1 and one clear line per connection", async () => {
+    const legacy = await startSocks(emulator.env, ["plain", INSTANCE.legacy]);
+    extra.push(legacy);
+    const c = await connect(legacy.ready.port, "db.internal", echo.port);
+    assert.equal(c.reply, Reply.generalFailure);
+    assert.match(
+      legacy.stderr(),
+      /^socks: db\.internal:\d+: general failure \(.*needs an agent newer than 3\.0\.196\.0\)$/m,
+    );
+    assert.deepEqual(await legacy.stop("SIGINT"), { code: 0, signal: null });
+  });
+
   test("an idle destination session ends after --idle-timeout; the next connection starts a new one", async () => {
     const idle = await startSocks(emulator.env, ["--idle-timeout", "1s", "plain", INSTANCE.web]);
     extra.push(idle);
