@@ -15,6 +15,7 @@ import type { Socket } from "node:net";
 import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MuxStream } from "../mux/index.js";
+import { reset } from "../session/port.js";
 import { Reply, type ReplyCode } from "./codec.js";
 import type { Destination, DestinationSession, OpenDestination } from "./destination.js";
 import { CONNECT_ERROR_REPLY, replyForAgentMessage, replyForStartError } from "./replies.js";
@@ -282,10 +283,11 @@ class PooledDestination {
     });
     stream.once("close", () => {
       this.#release();
-      // Torn down without a FIN (session closing): do not leave the client hanging.
-      if (!socket.writableEnded) socket.destroy();
+      // Torn down without a FIN (session closing, Ctrl-C): neither leave the client hanging nor
+      // end it with a FIN as if complete — reset it, as `ssm forward` does.
+      if (!socket.writableEnded) reset(socket);
     });
-    stream.on("error", () => socket.destroy());
+    stream.on("error", () => reset(socket));
     socket.on("error", () => stream.destroy());
     socket.once("close", () => stream.destroy());
     // The client may have gone while the reply was pending: its close event is past.

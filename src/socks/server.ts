@@ -7,6 +7,7 @@
  */
 import type { Server, Socket } from "node:net";
 import type { Logger } from "../log.js";
+import { reset } from "../session/port.js";
 import { type AllowPattern, isAllowed } from "./allow.js";
 import {
   AuthMethod,
@@ -45,7 +46,7 @@ export function serveSocks(options: SocksServerOptions): () => void {
   options.server.on("connection", onConnection);
   return () => {
     options.server.off("connection", onConnection);
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets) reset(socket);
   };
 }
 

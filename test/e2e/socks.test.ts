@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { INSTANCE } from "../../src/emulator/fixture/default.js";
 import { Reply } from "../../src/socks/codec.js";
 import {
+  collectUntilClosed,
   echoRoundTrip,
   freePort,
   requestLog,
@@ -241,8 +242,13 @@ describe("ssm socks (built CLI against the built emulator, curl as client)", () 
     );
     held.socket.end();
     await once(held.socket.resume(), "close");
-    // a.test.internal is idle now: it makes room for b.
-    const next = await connect(limited.ready.port, "b.test.internal", echo.port);
+    // a.test.internal goes idle once the proxy has seen its stream close (just after the client
+    // saw its side close): then it makes room for b.
+    let next = await connect(limited.ready.port, "b.test.internal", echo.port);
+    for (let i = 0; i < 50 && next.reply === Reply.generalFailure; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      next = await connect(limited.ready.port, "b.test.internal", echo.port);
+    }
     assert.equal(next.reply, Reply.succeeded);
     assert.equal((await echoRoundTrip(next.socket, 100)).bytes, 100);
     next.socket.end();
@@ -293,6 +299,9 @@ describe("ssm socks (built CLI against the built emulator, curl as client)", () 
   });
 
   test("SIGINT terminates every destination session and exits 0; stdout stays empty", async () => {
+    const open = await connect(proxy.ready.port, "db.internal", echo.port);
+    assert.equal((await echoRoundTrip(open.socket, 100)).bytes, 100);
+    const closed = collectUntilClosed(open.socket);
     const live = (await emulator.admin("/_emulator/sessions")) as Array<{ sessionId: string; state: string }>;
     const terminatesBefore = (await requestLog(emulator)).filter(
       (e) => e.operation === "TerminateSession",
@@ -300,6 +309,7 @@ describe("ssm socks (built CLI against the built emulator, curl as client)", () 
     const exit = await proxy.stop("SIGINT");
     assert.deepEqual(exit, { code: 0, signal: null }, proxy.stderr());
     assert.equal(proxy.stdout(), "");
+    assert.ok((await closed).reset, "a connection still open is reset, not ended as if complete");
     assert.match(proxy.stderr(), /^Stopped the SOCKS5 proxy; \d+ session\(s\) terminated\.$/m);
     const after = (await emulator.admin("/_emulator/sessions")) as Array<{
       sessionId: string;
