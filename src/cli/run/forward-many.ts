@@ -80,8 +80,20 @@ export async function runLocalForwards(input: ForwardInput, ctx: RunContext): Pr
     throw error;
   });
   const opened: Opened[] = [];
+  // Listened for from before the sessions start: Ctrl-C while they start must terminate the ones
+  // that did (the default action would leave them open on the service side).
+  let stopped = false;
+  const stop = new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(signal, () => {
+        stopped = true;
+        resolve();
+      });
+    }
+  });
   try {
     const { instanceId } = await resolveInstance(input.target, aws, ctx);
+    if (stopped) return 0;
     const ssm = await aws.client("ssm");
     const results = await Promise.allSettled(
       listeners.map(async (l) => {
@@ -100,6 +112,10 @@ export async function runLocalForwards(input: ForwardInput, ctx: RunContext): Pr
     );
     for (const r of results) if (r.status === "fulfilled") opened.push(r.value);
     const failed = results.find((r) => r.status === "rejected");
+    if (stopped) {
+      await Promise.all(opened.map((o) => terminateSession(ssm, o.started.sessionId, ctx.logger)));
+      return 0;
+    }
     if (failed) {
       // All or nothing: a half-working set of forwards is easy to miss.
       await Promise.all(opened.map((o) => terminateSession(ssm, o.started.sessionId, ctx.logger)));
@@ -114,9 +130,6 @@ export async function runLocalForwards(input: ForwardInput, ctx: RunContext): Pr
     }
     ctx.stderr.write("Waiting for connections...\n");
 
-    const stop = new Promise<void>((resolve) => {
-      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
-    });
     const codes = await Promise.all(
       listeners.map(async (l, i) => {
         const { started, channel } = opened[i]!;
