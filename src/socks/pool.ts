@@ -89,6 +89,14 @@ export class SessionPool {
    * failures come back as the SOCKS reply to send.
    */
   async connect(destination: Destination): Promise<ConnectOutcome> {
+    const outcome = await this.#connectOnce(destination);
+    // The pooled session ended (service idle timeout, resume given up) just before this
+    // connection could use it: one new session, rather than failing a connection nobody sent yet.
+    if (!outcome.ok && outcome.retry && !this.#closed) return this.#connectOnce(destination);
+    return outcome;
+  }
+
+  async #connectOnce(destination: Destination): Promise<ConnectOutcome & { retry?: boolean }> {
     if (this.#closed) return { ok: false, reply: Reply.generalFailure, reason: "the proxy is stopping" };
     let entry = this.#entries.get(destinationKey(destination));
     if (!entry) {
@@ -188,7 +196,7 @@ class PooledDestination {
     return this.#live !== undefined && this.#active === 0;
   }
 
-  async connect(): Promise<ConnectOutcome> {
+  async connect(): Promise<ConnectOutcome & { retry?: boolean }> {
     this.#active++;
     this.#cancelIdle?.();
     this.#cancelIdle = undefined;
@@ -200,16 +208,19 @@ class PooledDestination {
       this.#release();
       return { ok: false, reply: replyForStartError(error), reason: (error as Error).message };
     }
-    if (session.ended) {
+    if (session.ended || session.mux.closed) {
+      this.#forget(this);
       this.#release();
-      return { ok: false, reply: Reply.generalFailure, reason: `session ${session.sessionId} has ended` };
+      const reason = `session ${session.sessionId} has ended`;
+      return { ok: false, reply: Reply.generalFailure, reason, retry: true };
     }
     let stream: MuxStream;
     try {
       stream = session.mux.openStream();
     } catch (error) {
+      this.#forget(this);
       this.#release();
-      return { ok: false, reply: Reply.generalFailure, reason: (error as Error).message };
+      return { ok: false, reply: Reply.generalFailure, reason: (error as Error).message, retry: true };
     }
     const reply = await this.#confirm(session, stream);
     if (reply !== Reply.succeeded) {

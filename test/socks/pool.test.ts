@@ -215,6 +215,15 @@ describe("SOCKS session pool", () => {
     assert.equal(pool.size, 0, "an ended session leaves the pool");
   });
 
+  test("a pooled session that ended unnoticed is replaced for the next connection", async (t) => {
+    const { pool, timers, opened } = setup(t, () => "echo");
+    assert.ok((await connectFiringWindow(pool, timers, DB)).ok);
+    opened[0]!.mux.close(); // gone, before its end was reported
+    const outcome = await connectFiringWindow(pool, timers, DB);
+    assert.ok(outcome.ok, JSON.stringify(outcome));
+    assert.equal(opened.length, 2);
+  });
+
   test("idle sessions end after idleMs; a busy one does not", async (t) => {
     const { pool, timers, opened } = setup(t, () => "echo");
     const outcome = await connectFiringWindow(pool, timers, DB);
