@@ -140,6 +140,34 @@ describe("ssm forward -L and --address (built CLI against the built emulator)", 
     assert.equal(run.stdout(), "");
   });
 
+  test("a -L whose session the agent ends (a denied address) closes its listener; the other keeps serving", async () => {
+    const run = await startMulti(
+      ["-L", "0:169.254.169.254:80", "-L", `0:localhost:${echoes[0]!.port}`, "plain", INSTANCE.web],
+      2,
+    );
+    const [denied, good] = run.ready as [Listening, Listening];
+    const deadline = Date.now() + 15_000;
+    while (!/is forbidden/.test(run.stderr()) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.match(
+      run.stderr(),
+      new RegExp(
+        `^SessionId: ${denied.sessionId} : Forwarding to IP address 169\\.254\\.169\\.254 is forbidden\\.$`,
+        "m",
+      ),
+    );
+    const exiting = new RegExp(`^Exiting session with sessionId: ${denied.sessionId}\\.$`, "m");
+    while (!exiting.test(run.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(run.stderr(), exiting);
+    await assert.rejects(connectLocal(denied.port), /ECONNREFUSED/, "its listener is closed");
+    const socket = await open(good.port);
+    const r = await echoRoundTrip(socket, 64 * 1024);
+    assert.equal(r.received, r.sent);
+    socket.end();
+    assert.equal(run.child.exitCode, null, "the process keeps running for the other forward");
+    assert.deepEqual(await run.stop("SIGINT"), { code: 0, signal: null });
+  });
+
   test("--address ::1 listens on IPv6 loopback, without a warning", async () => {
     const f = await startForward(emulator.env, [
       "--address",

@@ -216,6 +216,24 @@ describe("ssm socks (built CLI against the built emulator, curl as client)", () 
     c.socket.end();
   });
 
+  test("--address ::1: the proxy listens on IPv6 loopback (no warning) and serves", async () => {
+    const v6 = await startSocks(emulator.env, ["--address", "::1", "plain", INSTANCE.web]);
+    extra.push(v6);
+    assert.equal(v6.ready.host, "::1");
+    const c = await socksConnect(
+      v6.ready.port,
+      { type: "domain", host: "db.internal", port: echo.port },
+      15_000,
+      "::1",
+    );
+    sockets.push(c.socket);
+    assert.equal(c.reply, Reply.succeeded);
+    assert.equal((await echoRoundTrip(c.socket, 1000)).bytes, 1000);
+    c.socket.end();
+    assert.doesNotMatch(v6.stderr(), /warning/);
+    assert.deepEqual(await v6.stop("SIGINT"), { code: 0, signal: null });
+  });
+
   test("--allow limits destinations (reply 2, no session); --max-sessions caps them (reply 1 until one is idle)", async () => {
     const limited = await startSocks(emulator.env, [
       "--allow",

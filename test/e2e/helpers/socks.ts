@@ -8,15 +8,17 @@ import { connect, type Socket } from "node:net";
 import { type ConnectRequest, encodeConnectRequest } from "../../../src/socks/codec.js";
 import { type RunningCli, startUntil } from "./forward.js";
 
-const LISTENING = /^SOCKS5 proxy listening on (\S+):(\d+) through (\S+)\.$/m;
+const LISTENING = /^SOCKS5 proxy listening on \[?([^\]\s]+?)\]?:(\d+) through (\S+)\.$/m;
 
-export type Socks = RunningCli<{ port: number }>;
+export type Socks = RunningCli<{ host: string; port: number }>;
 
 /** Runs `aws-runas ssm socks <args>` until it prints its listening line. */
 export async function startSocks(env: NodeJS.ProcessEnv, args: string[]): Promise<Socks> {
   return startUntil(env, ["ssm", "socks", ...args], (stderr) => {
     const m = LISTENING.exec(stderr);
-    return m && /^Waiting for connections\.\.\.$/m.test(stderr) ? { port: Number(m[2]) } : undefined;
+    return m && /^Waiting for connections\.\.\.$/m.test(stderr)
+      ? { host: m[1]!, port: Number(m[2]) }
+      : undefined;
   });
 }
 
@@ -27,15 +29,16 @@ export interface SocksConnection {
 }
 
 /**
- * Connects through the SOCKS5 proxy on 127.0.0.1:`proxyPort` (no-auth, CONNECT). Resolves with the
+ * Connects through the SOCKS5 proxy on `proxyHost`:`proxyPort` (no-auth, CONNECT). Resolves with the
  * reply code; on success the socket then carries the destination's bytes.
  */
 export async function socksConnect(
   proxyPort: number,
   destination: Omit<ConnectRequest, "command">,
   timeoutMs = 15_000,
+  proxyHost = "127.0.0.1",
 ): Promise<SocksConnection> {
-  const socket = connect({ port: proxyPort, host: "127.0.0.1" });
+  const socket = connect({ port: proxyPort, host: proxyHost });
   await once(socket, "connect");
   socket.write(Buffer.concat([Buffer.from([5, 1, 0]), encodeConnectRequest(destination)]));
   let buffer = Buffer.alloc(0);
