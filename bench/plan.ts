@@ -4,6 +4,7 @@
  */
 import type { ForwardPlan } from "./suites/forward.js";
 import type { MicroPlan } from "./suites/micro.js";
+import type { SocksPlan } from "./suites/socks.js";
 import type { StartupPlan } from "./suites/startup.js";
 
 export interface BenchPlan {
@@ -11,6 +12,7 @@ export interface BenchPlan {
   forwardRealistic: ForwardPlan;
   forwardNone: ForwardPlan;
   startup: StartupPlan;
+  socks: SocksPlan;
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -27,6 +29,7 @@ export const FULL_PLAN: BenchPlan = {
     resources: true,
   },
   startup: { runs: 7, keystrokes: 30, keystrokeRuns: 3 },
+  socks: { connections: 40, newDestinations: 10 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -41,6 +44,7 @@ export const QUICK_PLAN: BenchPlan = {
     resources: true,
   },
   startup: { runs: 3, keystrokes: 10, keystrokeRuns: 1 },
+  socks: { connections: 15, newDestinations: 4 },
 };
 
 /** MiB moved through the forward profile run, per direction. */

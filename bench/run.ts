@@ -23,6 +23,7 @@ import { FULL_PLAN, PROFILE_MIB, QUICK_PLAN } from "./plan.js";
 import { runForwardSuite } from "./suites/forward.js";
 import { runMicroSuite } from "./suites/micro.js";
 import { profileForward } from "./suites/profile.js";
+import { runSocksSuite } from "./suites/socks.js";
 import { runStartupSuite } from "./suites/startup.js";
 
 // The AWS SDK warns once about Node 20 support; it says nothing about what is measured here.
@@ -160,6 +161,12 @@ async function main(): Promise<number> {
           pacing: "realistic",
           log,
         }),
+      );
+    }
+
+    if (args.suites.includes("socks")) {
+      await guarded("socks", rows, async () =>
+        runSocksSuite({ emulator: await emulator("realistic"), plan: plan.socks, pacing: "realistic", log }),
       );
     }
 

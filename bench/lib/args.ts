@@ -6,7 +6,7 @@
  * ```
  */
 
-export const Suites = ["micro", "forward", "startup"] as const;
+export const Suites = ["micro", "forward", "startup", "socks"] as const;
 export type Suite = (typeof Suites)[number];
 
 export const ProfileTargets = ["forward"] as const;

@@ -55,6 +55,10 @@ async function runSession(input: SsmInput | ListInput, ctx: RunContext): Promise
       const { runList } = await import("./run/list.js");
       return runList(input, ctx);
     }
+    case "socks": {
+      const { runSocks } = await import("./run/socks.js");
+      return runSocks(input, ctx);
+    }
   }
 }
 

@@ -11,12 +11,23 @@ import {
   HELP_FLAG,
   LIST_FLAGS,
   SHELL_FLAGS,
+  SOCKS_FLAGS,
   SSH_FLAGS,
   VERSION_FLAG,
 } from "./flags.js";
 
 /** Where in the command tree the cursor is. */
-type Level = "root" | "ssm" | "shell" | "forward" | "ssh" | "list" | "completion" | "help" | "unknown";
+type Level =
+  | "root"
+  | "ssm"
+  | "shell"
+  | "forward"
+  | "ssh"
+  | "list"
+  | "socks"
+  | "completion"
+  | "help"
+  | "unknown";
 
 const LEVEL_FLAGS: Readonly<Record<Level, readonly FlagSpec[]>> = {
   root: [...GLOBAL_FLAGS, HELP_FLAG, VERSION_FLAG],
@@ -25,6 +36,7 @@ const LEVEL_FLAGS: Readonly<Record<Level, readonly FlagSpec[]>> = {
   forward: [...FORWARD_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
   ssh: [...SSH_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
   list: [...LIST_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
+  socks: [...SOCKS_FLAGS, HELP_FLAG, ...GLOBAL_FLAGS],
   completion: [HELP_FLAG],
   help: [],
   unknown: [],
@@ -37,6 +49,7 @@ const SSM_COMMANDS: Readonly<Record<string, Level>> = {
   fwd: "forward",
   ssh: "ssh",
   list: "list",
+  socks: "socks",
 };
 
 interface Cursor {
@@ -136,7 +149,7 @@ function operands(level: Level, positionals: number, profiles: () => readonly st
     case "root":
       return ["ssm", "completion", "help"];
     case "ssm":
-      return ["shell", "forward", "ssh", "list", "help"];
+      return ["shell", "forward", "ssh", "list", "socks", "help"];
     case "completion":
       return positionals === 0 ? ["bash", "zsh", "fish"] : [];
     case "list":
@@ -144,6 +157,7 @@ function operands(level: Level, positionals: number, profiles: () => readonly st
     case "shell":
     case "forward":
     case "ssh":
+    case "socks":
       // The first positional is usually the profile (it may also be the target when
       // AWS_PROFILE names the profile; offering profiles does no harm then).
       return positionals === 0 ? profiles() : [];

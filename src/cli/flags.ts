@@ -154,6 +154,64 @@ export const HOST_FLAG: FlagSpec = {
   description: "Forward to this remote host through the instance instead of to the instance itself",
 };
 
+/** `ssm forward` / `ssm socks --address`: where the local listener binds. */
+export const ADDRESS_FLAG: FlagSpec = {
+  key: "address",
+  long: "--address",
+  takesValue: true,
+  description: "Local address to listen on, e.g. ::1, or 0.0.0.0 for every interface",
+  defaultText: "127.0.0.1",
+};
+
+/** `ssm forward -L [bind_address:]local_port:host:host_port` (OpenSSH syntax), repeatable. */
+export const LOCAL_FORWARD_FLAG: FlagSpec = {
+  key: "local",
+  long: "--local",
+  short: "-L",
+  takesValue: true,
+  repeat: "collect",
+  description:
+    "Forward [bind_address:]local_port:host:host_port (host localhost = the instance); repeat for more",
+};
+
+/** `ssm socks --port, -p`. */
+export const SOCKS_PORT_FLAG: FlagSpec = {
+  key: "port",
+  long: "--port",
+  short: "-p",
+  takesValue: true,
+  description: "The local port of the SOCKS5 proxy",
+  defaultText: "random port",
+};
+
+/** `ssm socks --allow PATTERN`, repeatable. */
+export const ALLOW_FLAG: FlagSpec = {
+  key: "allow",
+  long: "--allow",
+  takesValue: true,
+  repeat: "collect",
+  description:
+    "Only proxy to destinations matching HOST[:PORT] (* wildcards, port range a-b); repeat for more",
+};
+
+/** `ssm socks --idle-timeout`. */
+export const IDLE_TIMEOUT_FLAG: FlagSpec = {
+  key: "idleTimeout",
+  long: "--idle-timeout",
+  takesValue: true,
+  description: "End a destination's session after this long without connections, e.g. 90s or 10m",
+  defaultText: "5m",
+};
+
+/** `ssm socks --max-sessions`. */
+export const MAX_SESSIONS_FLAG: FlagSpec = {
+  key: "maxSessions",
+  long: "--max-sessions",
+  takesValue: true,
+  description: "Most destination sessions open at once; more destinations get SOCKS reply 1",
+  defaultText: "16",
+};
+
 /** `ssm ssh --ec2ic` (seed wording). */
 export const EC2IC_FLAG: FlagSpec = {
   key: "ec2ic",
@@ -233,9 +291,23 @@ export const SHELL_FLAGS: readonly FlagSpec[] = [
   ESCAPE_CHAR_FLAG,
   PICK_FLAG,
 ];
-export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG, PICK_FLAG];
+export const FORWARD_FLAGS: readonly FlagSpec[] = [
+  PORT_FLAG,
+  PLUGIN_FLAG,
+  HOST_FLAG,
+  PICK_FLAG,
+  ADDRESS_FLAG,
+  LOCAL_FORWARD_FLAG,
+];
 export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG, PICK_FLAG];
 export const LIST_FLAGS: readonly FlagSpec[] = [JSON_FLAG, FILTER_FLAG];
+export const SOCKS_FLAGS: readonly FlagSpec[] = [
+  SOCKS_PORT_FLAG,
+  ADDRESS_FLAG,
+  ALLOW_FLAG,
+  IDLE_TIMEOUT_FLAG,
+  MAX_SESSIONS_FLAG,
+];
 
 /** Flags whose next argument is their value (completion must skip it). */
 export function flagsTakingValues(flags: readonly FlagSpec[]): string[] {

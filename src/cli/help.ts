@@ -7,6 +7,8 @@
  * imported.
  */
 import {
+  ADDRESS_FLAG,
+  ALLOW_FLAG,
   DOCUMENT_FLAG,
   EC2IC_FLAG,
   ESCAPE_CHAR_FLAG,
@@ -15,11 +17,15 @@ import {
   GLOBAL_FLAGS,
   HELP_FLAG,
   HOST_FLAG,
+  IDLE_TIMEOUT_FLAG,
   JSON_FLAG,
+  LOCAL_FORWARD_FLAG,
+  MAX_SESSIONS_FLAG,
   PARAMETER_FLAG,
   PICK_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
+  SOCKS_PORT_FLAG,
   SSH_HOST_FLAG,
   VERSION_FLAG,
 } from "./flags.js";
@@ -139,7 +145,7 @@ export const FORWARD_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [HOST_FLAG, PICK_FLAG],
+  addedOptions: [HOST_FLAG, PICK_FLAG, ADDRESS_FLAG, LOCAL_FORWARD_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */
@@ -185,6 +191,25 @@ export const LIST_HELP: HelpPage = {
   options: [JSON_FLAG, FILTER_FLAG, HELP_FLAG],
 };
 
+/** `aws-runas ssm socks --help` (ours, in the seed's style). */
+export const SOCKS_HELP: HelpPage = {
+  name: "aws-runas ssm socks - Start a SOCKS5 proxy through an SSM session",
+  usage: "aws-runas ssm socks [command options] profile_name target_spec",
+  description: [
+    "Start a local SOCKS5 proxy whose connections are made from the EC2 instance given by",
+    "'target_spec', using configuration from the given 'profile_name'.  The target string can be",
+    "an EC2 instance ID, a tag key:value string which uniquely identifies an EC2 instance, the",
+    "instance's private IPv4 address, or a DNS TXT record whose value is EC2 instance ID.  Host",
+    "names are resolved on the instance side (use socks5h:// or --socks5-hostname in clients).",
+    "Each destination host and port gets its own port forwarding session, which later connections",
+    "to it share; a session without connections ends after the idle timeout.  If the '-p' option",
+    "is given, the proxy listens on the specified port on the local system, otherwise a random",
+    "port is used.  No sshd is needed on the instance.",
+  ],
+  optionsTitle: "OPTIONS",
+  options: [SOCKS_PORT_FLAG, HELP_FLAG, ADDRESS_FLAG, ALLOW_FLAG, IDLE_TIMEOUT_FLAG, MAX_SESSIONS_FLAG],
+};
+
 /** `aws-runas ssm --help` and bare `aws-runas ssm`. */
 export const SSM_HELP: HelpPage = {
   name: "aws-runas ssm - Helpful shortcuts for working with SSM sessions",
@@ -199,6 +224,7 @@ export const SSM_HELP: HelpPage = {
     { names: "forward, fwd", description: "Start an SSM port forwarding session" },
     { names: "ssh", description: "Start an SSH over SSM session" },
     { names: "list", description: "List the SSM managed instances" },
+    { names: "socks", description: "Start a SOCKS5 proxy through an SSM session" },
     HELP_COMMAND,
   ],
   optionsTitle: "OPTIONS",

@@ -2,6 +2,7 @@
  * What each command needs to run, as plain values. The parsers in `commands/` turn argv and
  * the environment into these; the runners in `run/` take them. Nothing here does I/O.
  */
+import type { LocalForward } from "../forward/spec.js";
 import type { LogLevel } from "../log.js";
 
 /** Environment variables as the CLI reads them (a `process.env`-like map). */
@@ -67,6 +68,13 @@ export interface ForwardInput extends SsmInputBase {
   readonly localPort: number;
   /** `--host`: forward to this host through the instance; `undefined` = the instance itself. */
   readonly remoteHost: string | undefined;
+  /** `--address`: where the listener(s) bind; 127.0.0.1 unless given. */
+  readonly bindAddress: string;
+  /**
+   * `-L` forwards, in order. When non-empty, `target` is the instance alone (no `:port`) and
+   * `remotePort` / `localPort` / `remoteHost` are unused.
+   */
+  readonly forwards: readonly LocalForward[];
 }
 
 /** `aws-runas ssm ssh` (ssh ProxyCommand). */
@@ -95,6 +103,23 @@ export interface ListInput {
   readonly filters: readonly string[];
 }
 
+/** `aws-runas ssm socks`: a SOCKS5 proxy whose connections leave from the instance. */
+export interface SocksInput extends SsmInputBase {
+  readonly command: "socks";
+  /** Instance id, tag `key:value`, IP address or DNS name (not yet resolved). */
+  readonly target: string;
+  /** `--port`: 0 = pick a free one. */
+  readonly localPort: number;
+  /** `--address`: 127.0.0.1 unless given. */
+  readonly bindAddress: string;
+  /** `--allow` patterns as given (validated); empty = every destination. */
+  readonly allow: readonly string[];
+  /** `--idle-timeout` in seconds. */
+  readonly idleTimeoutSeconds: number;
+  /** `--max-sessions`. */
+  readonly maxSessions: number;
+}
+
 /** `aws-runas completion bash|zsh|fish`. */
 export interface CompletionInput {
   readonly command: "completion";
@@ -109,10 +134,17 @@ export interface CompleteInput {
 }
 
 /** Any command the program can run, as decided by argv. */
-export type CommandInput = ShellInput | ForwardInput | SshInput | ListInput | CompletionInput | CompleteInput;
+export type CommandInput =
+  | ShellInput
+  | ForwardInput
+  | SshInput
+  | SocksInput
+  | ListInput
+  | CompletionInput
+  | CompleteInput;
 
 /** What credentials and clients are resolved from (every `ssm` command). */
 export type CredentialInput = Pick<SsmInput | ListInput, "global" | "profile">;
 
-/** The three session commands. */
-export type SsmInput = ShellInput | ForwardInput | SshInput;
+/** The session commands. */
+export type SsmInput = ShellInput | ForwardInput | SshInput | SocksInput;

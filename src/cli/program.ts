@@ -11,6 +11,7 @@ import { type GlobalOptionValues, mergeGlobalOptions } from "./commands/global.j
 import { type ListOptionValues, parseListInput } from "./commands/list.js";
 import { pickPositionals } from "./commands/pick.js";
 import { parseShellInput, type ShellOptionValues } from "./commands/shell.js";
+import { parseSocksInput, type SocksOptionValues } from "./commands/socks.js";
 import { parseSshInput, type SshOptionValues } from "./commands/ssh.js";
 import {
   type FlagSpec,
@@ -18,6 +19,7 @@ import {
   GLOBAL_FLAGS,
   LIST_FLAGS,
   SHELL_FLAGS,
+  SOCKS_FLAGS,
   SSH_FLAGS,
   VERSION_FLAG,
 } from "./flags.js";
@@ -29,6 +31,7 @@ import {
   renderHelp,
   rootHelp,
   SHELL_HELP,
+  SOCKS_HELP,
   SSH_HELP,
   SSM_HELP,
 } from "./help.js";
@@ -86,6 +89,7 @@ const HELP_PAGES: Readonly<Record<string, HelpPage>> = {
   "ssm forward": FORWARD_HELP,
   "ssm ssh": SSH_HELP,
   "ssm list": LIST_HELP,
+  "ssm socks": SOCKS_HELP,
   completion: COMPLETION_HELP,
 };
 
@@ -166,6 +170,11 @@ function buildProgram(
   session("list", undefined, LIST_HELP, LIST_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
     const opts: ListOptionValues = { ...cmd.opts<ListOptionValues>(), ...globals(cmd) };
     decide({ kind: "run", input: parseListInput(opts, args, io.env) });
+  });
+
+  session("socks", undefined, SOCKS_HELP, SOCKS_FLAGS).action((args: string[], _o: unknown, cmd: Command) => {
+    const opts: SocksOptionValues = { ...cmd.opts<SocksOptionValues>(), ...globals(cmd) };
+    decide({ kind: "run", input: parseSocksInput(opts, args, io.env) });
   });
 
   const completion = root.command("completion");

@@ -374,7 +374,8 @@ function writable(socket: Socket): boolean {
 }
 
 /** RST: the peer must not take a connection whose remainder may be lost for a complete one. */
-function reset(socket: Socket): void {
+/** Ends a local connection with RST: its data did not all arrive (the other side went away). */
+export function reset(socket: Socket): void {
   if (socket.destroyed) return;
   try {
     socket.resetAndDestroy();

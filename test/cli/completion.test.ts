@@ -21,7 +21,7 @@ describe("completeLine", () => {
     ["aws-runas s", ["ssm"]],
     ["aws-runas -v ", ["ssm", "completion", "help"]],
     ["aws-runas -d 2h ", ["ssm", "completion", "help"]],
-    ["aws-runas ssm ", ["shell", "forward", "ssh", "list", "help"]],
+    ["aws-runas ssm ", ["shell", "forward", "ssh", "list", "socks", "help"]],
     ["aws-runas ssm f", ["forward"]],
     ["aws-runas ssm shell ", PROFILES],
     ["aws-runas ssm sh d", ["default", "dev"]],
@@ -46,7 +46,7 @@ describe("completeLine", () => {
     ["aws-runas completion ", ["bash", "zsh", "fish"]],
     ["aws-runas completion bash ", []],
     ["aws-runas nonsense ", []],
-    ["  aws-runas   ssm   ", ["shell", "forward", "ssh", "list", "help"]],
+    ["  aws-runas   ssm   ", ["shell", "forward", "ssh", "list", "socks", "help"]],
   ];
   for (const [line, expected] of cases) {
     test(JSON.stringify(line), () => {
@@ -218,7 +218,7 @@ describe("bash completion script", () => {
   }
 
   test("completes subcommands", () => {
-    assert.deepEqual(complete("aws-runas ssm "), ["shell", "forward", "ssh", "list", "help"]);
+    assert.deepEqual(complete("aws-runas ssm "), ["shell", "forward", "ssh", "list", "socks", "help"]);
     assert.deepEqual(complete("aws-runas ssm fo"), ["forward"]);
   });
 

@@ -69,6 +69,25 @@ const CASES: [string[], string | RegExp, string | RegExp][] = [
   // --host
   [["ssm", "forward", "--host", "", `${ID}:80`], 'invalid --host ""', "host name"],
   [["ssm", "forward", "--host", "a b", `${ID}:80`], 'invalid --host "a b"', "host name"],
+  [
+    ["ssm", "forward", "-L", "8080:db", ID],
+    /^aws-runas: invalid -L "8080:db": /,
+    "local_port:host:host_port",
+  ],
+  [["ssm", "forward", "-L", "1:localhost:80", "-p", "2", ID], "-p does not go with -L", "-L [bind_address"],
+  [["ssm", "forward", "-L", "1:localhost:80", "--host", "h", ID], "--host does not go with -L", "-L"],
+  [["ssm", "forward", "-L", "1:localhost:80", "-P", ID], "-L needs the built-in client", "--plugin"],
+  [["ssm", "forward", "-L", "1:localhost:80", `${ID}:80`], /target_spec is the instance alone/, `${ID}`],
+  [
+    ["ssm", "forward", "--address", "example.com", `${ID}:80`],
+    /invalid --address "example.com"/,
+    "127.0.0.1",
+  ],
+  [
+    ["ssm", "forward", "--address", "0.0.0.0", "-P", `${ID}:80`],
+    /--address needs the built-in client/,
+    "--plugin",
+  ],
   [["ssm", "ssh", "--host", "x", ID], "unknown option '--host'", "aws-runas ssm ssh --help"],
   [["ssm", "ssh", "-p", "22", ID], "unknown option '-p'", "aws-runas ssm ssh --help"],
   [["ssm", "shell", "--ec2ic", ID], "unknown option '--ec2ic'", "aws-runas ssm shell --help"],

@@ -71,7 +71,7 @@ const SUBCOMMANDS: { title: string; argv: string[]; aliasArgv?: string[]; added:
     title: "Forward subcommand help",
     argv: ["ssm", "forward", "--help"],
     aliasArgv: ["ssm", "fwd", "-h"],
-    added: ["--host value ", "--pick "],
+    added: ["--host value ", "--pick ", "--address value ", "--local value, -L value "],
   },
   {
     title: "SSH subcommand help",
@@ -114,6 +114,32 @@ describe("subcommand help matches the seed", () => {
         assert.equal((await runBuiltCli(aliasArgv)).stdout, result.stdout, "alias shows the same help");
     });
   }
+});
+
+describe("ssm socks help (ours, in the seed's layout)", () => {
+  test("aws-runas ssm socks --help: the seed's blocks, usage and aligned options", async () => {
+    const result = await runBuiltCli(["ssm", "socks", "--help"]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stderr, "");
+    const help = sections(result.stdout);
+    assert.deepEqual([...help.keys()], ["NAME", "USAGE", "DESCRIPTION", "OPTIONS"]);
+    assert.deepEqual(help.get("NAME"), ["aws-runas ssm socks - Start a SOCKS5 proxy through an SSM session"]);
+    assert.deepEqual(help.get("USAGE"), ["aws-runas ssm socks [command options] profile_name target_spec"]);
+    assert.match((help.get("DESCRIPTION") ?? []).join(" "), /resolved on the instance side/);
+    const flags = (help.get("OPTIONS") ?? []).map(
+      (l) => /^--[\w-]+(?: value)?(?:, -\w(?: value)?)?/.exec(l)?.[0],
+    );
+    assert.deepEqual(flags, [
+      "--port value, -p value",
+      "--help, -h",
+      "--address value",
+      "--allow value",
+      "--idle-timeout value",
+      "--max-sessions value",
+    ]);
+    assert.equal(new Set(descriptionColumns(result.stdout, "OPTIONS")).size, 1);
+    assert.equal((await runBuiltCli(["ssm", "help", "socks"])).stdout, result.stdout);
+  });
 });
 
 describe("root and ssm help", () => {
@@ -159,7 +185,7 @@ describe("root and ssm help", () => {
     const help = sections(bare.stdout);
     assert.deepEqual(help.get("NAME"), ["aws-runas ssm - Helpful shortcuts for working with SSM sessions"]);
     const commands = (help.get("COMMANDS") ?? []).map((l) => l.split(" - ")[0]?.split(/ (?=[A-Z])/)[0]);
-    assert.deepEqual(commands, ["shell, sh", "forward, fwd", "ssh", "list", "help"]);
+    assert.deepEqual(commands, ["shell, sh", "forward, fwd", "ssh", "list", "socks", "help"]);
     assert.equal((await runBuiltCli(["ssm", "--help"])).stdout, bare.stdout);
     assert.equal((await runBuiltCli(["help", "ssm"])).stdout, bare.stdout);
   });

@@ -86,6 +86,8 @@ const forward = (over: Partial<Extract<CommandInput, { command: "forward" }>> = 
   localPort: 0,
   remoteHost: undefined,
   plugin: false,
+  bindAddress: "127.0.0.1",
+  forwards: [],
   ...over,
 });
 const ssh = (over: Partial<Extract<CommandInput, { command: "ssh" }>> = {}): CommandInput => ({
@@ -282,6 +284,33 @@ describe("argv → input", () => {
       "ssh --pick with user@:port",
       ["ssm", "ssh", "--pick", "ubuntu@:2222"],
       ssh({ target: PICK_TARGET, user: "ubuntu", port: 2222 }),
+    ],
+    ["--address ::1", ["ssm", "forward", "--address", "::1", `${ID}:8080`], forward({ bindAddress: "::1" })],
+    ["--address [::1]", ["ssm", "forward", "--address=[::1]", `${ID}:8080`], forward({ bindAddress: "::1" })],
+    [
+      "repeated -L with a tag target and --address as default bind",
+      [
+        "ssm",
+        "forward",
+        "-L",
+        "8080:localhost:80",
+        "--address",
+        "::1",
+        "-L",
+        "[::1]:0:db.internal:5432",
+        "dev",
+        "Name:web",
+      ],
+      forward({
+        profile: "dev",
+        target: "Name:web",
+        remotePort: 0,
+        bindAddress: "::1",
+        forwards: [
+          { bindAddress: undefined, localPort: 8080, host: "localhost", hostPort: 80 },
+          { bindAddress: "::1", localPort: 0, host: "db.internal", hostPort: 5432 },
+        ],
+      }),
     ],
     // ssh
     ["ssh defaults", ["ssm", "ssh", ID], ssh()],

@@ -167,7 +167,7 @@ describe("agent: Port sessions", () => {
     assert.equal(emu.gateway.session(session.sessionId), undefined);
   });
 
-  test("remote host: a fixture remoteHost maps to 127.0.0.1; an unknown host fails the session", async (t) => {
+  test("remote host, basic mode: a fixture remoteHost maps to 127.0.0.1; an unknown host fails the start-time dial", async (t) => {
     const emu = await startTestEmulator(t);
     const echo = await startEchoServer(t, "r:");
     const good = emu.startSession(INSTANCE.legacy, "AWS-StartPortForwardingSessionToRemoteHost", {
@@ -187,6 +187,52 @@ describe("agent: Port sessions", () => {
     await refused.untilClosed();
     assert.match(refused.channelClosed ?? "", /example\.com/);
     assert.equal(echo.connections(), 1);
+  });
+
+  test("mux mode, remote host: a *.test.internal name reaches 127.0.0.1; an unresolvable name fails each stream like the agent", async (t) => {
+    const emu = await startTestEmulator(t);
+    const echo = await startEchoServer(t, "w:");
+    const good = emu.startSession(INSTANCE.web, "AWS-StartPortForwardingSessionToRemoteHost", {
+      host: ["svc-7.test.internal"],
+      portNumber: [String(echo.port)],
+      localPortNumber: ["0"],
+    });
+    const client = await emu.connect(good);
+    await client.until(() => client.ready, "HandshakeComplete");
+    const stream = muxClient(t, client).openStream();
+    assert.equal(await roundTrip(stream, "hi", 4), "w:hi");
+    stream.end();
+
+    const unknown = emu.startSession(INSTANCE.web, "AWS-StartPortForwardingSessionToRemoteHost", {
+      host: ["nowhere.example"],
+      portNumber: [String(echo.port)],
+      localPortNumber: ["0"],
+    });
+    const other = await emu.connect(unknown);
+    await other.until(() => other.ready, "HandshakeComplete");
+    const flags: number[] = [];
+    other.on("flag", (f: number) => flags.push(f));
+    const mux = muxClient(t, other);
+    for (let i = 1; i <= 2; i++) {
+      const s = mux.openStream();
+      s.resume();
+      await once(s, "end");
+      assert.deepEqual(flags, Array(i).fill(FlagValue.connectToPortError), "one flag per failed stream");
+    }
+    assert.equal(other.channelClosed, undefined, "the session survives, as the agent's does");
+    assert.equal(echo.connections(), 1);
+  });
+
+  test("a denied address (IMDS) fails the session at start with 'forbidden'", async (t) => {
+    const emu = await startTestEmulator(t);
+    const session = emu.startSession(INSTANCE.web, "AWS-StartPortForwardingSessionToRemoteHost", {
+      host: ["169.254.169.254"],
+      portNumber: ["80"],
+      localPortNumber: ["0"],
+    });
+    const client = await emu.connect(session);
+    await client.untilClosed();
+    assert.match(client.channelClosed ?? "", /^Forwarding to IP address 169\.254\.169\.254 is forbidden\.$/);
   });
 
   test("Flag TerminateSession ends a port session", async (t) => {

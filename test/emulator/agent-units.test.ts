@@ -158,7 +158,7 @@ describe("DrainMarkerScanner", () => {
 });
 
 describe("port targets", () => {
-  test("localhost and the fixture's remote hosts map to 127.0.0.1; anything else is refused", () => {
+  test("localhost and the fixture's remote hosts map to 127.0.0.1; anything else cannot be dialled", () => {
     assert.deepEqual(resolvePortTarget({ portNumber: "22" }, []), {
       host: "127.0.0.1",
       port: 22,
@@ -169,10 +169,29 @@ describe("port targets", () => {
       "127.0.0.1",
     );
     assert.equal(resolvePortTarget({ portNumber: "80", host: "localhost" }, []).port, 80);
-    assert.throws(
-      () => resolvePortTarget({ portNumber: "80", host: "10.0.0.1" }, ["db.internal"]),
-      (e: unknown) => e instanceof AgentError && e.code === "AGENT_PORT" && /10\.0\.0\.1:80/.test(e.message),
+    assert.match(
+      resolvePortTarget({ portNumber: "80", host: "10.0.0.1" }, ["db.internal"]).unreachable ?? "",
+      /^dial tcp 10\.0\.0\.1:80: connect: no route to host$/,
     );
+    assert.match(
+      resolvePortTarget({ portNumber: "80", host: "nope.internal" }, ["db.internal"]).unreachable ?? "",
+      /lookup nope\.internal: no such host/,
+    );
+    const patterns = ["db.internal", "*.test.internal"];
+    for (const host of ["a.test.internal", "X.Y.TEST.internal", "db.internal"]) {
+      const target = resolvePortTarget({ portNumber: "81", host }, patterns);
+      assert.deepEqual([target.host, target.port, target.unreachable], ["127.0.0.1", 81, undefined], host);
+    }
+    for (const host of ["test.internal", "a.test.internal.evil", "atest.internal"]) {
+      assert.ok(resolvePortTarget({ portNumber: "81", host }, patterns).unreachable, host);
+    }
+    for (const host of ["169.254.169.254", "fd00:ec2::254", "[fd00:ec2::254]"]) {
+      assert.throws(
+        () => resolvePortTarget({ portNumber: "80", host }, patterns),
+        (e: unknown) => e instanceof AgentError && /is forbidden\.$/.test(e.message),
+        host,
+      );
+    }
     assert.throws(() => resolvePortTarget({ portNumber: "0" }, []), AgentError);
     assert.throws(() => resolvePortTarget({ portNumber: "http" }, []), AgentError);
   });

@@ -1,4 +1,5 @@
 /** Runs `aws-runas ssm forward`: listener → credentials → target → StartSession → port session. */
+import { exposureWarning } from "../../forward/bind.js";
 import { listenLocal, runPortSession } from "../../session/port.js";
 import { type StartSessionRequest, startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
@@ -9,9 +10,19 @@ import { exitCodeFor, runStartedSession } from "./session-end.js";
 
 /** Runs the session and resolves with the process exit code. */
 export async function runForward(input: ForwardInput, ctx: RunContext): Promise<number> {
+  if (input.forwards.length > 0) {
+    const { runLocalForwards } = await import("./forward-many.js");
+    return runLocalForwards(input, ctx);
+  }
   const plugin = input.plugin ? await preparePluginFor(ctx) : undefined; // before any session exists
   // Bind first: a busy or privileged port fails before any session is created.
-  const server = plugin ? null : await listenLocal(input.localPort);
+  const server = plugin ? null : await listenLocal(input.localPort, input.bindAddress);
+  const warning =
+    server &&
+    exposureWarning(
+      [server.address() as { address: string; port: number }].map((a) => ({ host: a.address, port: a.port })),
+    );
+  if (warning) ctx.logger.warn(warning);
   const aws = await openAwsSession(input, ctx).catch((error) => {
     server?.close();
     throw error;

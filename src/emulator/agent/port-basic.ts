@@ -46,6 +46,10 @@ export class BasicPortPlugin implements SessionPlugin {
 
   /** Dials the target right away, as the agent does when the session starts. */
   static start(host: PluginHost, target: PortTarget, localForwarding: boolean): BasicPortPlugin {
+    if (target.unreachable !== undefined) {
+      // The agent's start-time dial failed: the session ends with its message.
+      throw new AgentError("AGENT_PORT", `Unable to connect to specified port: ${target.unreachable}`);
+    }
     const plugin = new BasicPortPlugin(host, target, localForwarding);
     plugin.#dial();
     return plugin;

@@ -84,6 +84,15 @@ export class MuxPortPlugin implements SessionPlugin {
   }
 
   #onStream(stream: SmuxServerStream): void {
+    const unreachable = this.#target.unreachable;
+    if (unreachable !== undefined) {
+      // As the agent: the flag first, then the stream's FIN (both in the order they were sent).
+      this.#host.logger.debug(`smux stream ${stream.id}: ${unreachable}`);
+      if (!this.#stopped) this.#host.sendFlag(FlagValue.connectToPortError);
+      stream.on("error", () => {});
+      stream.destroy();
+      return;
+    }
     const socket = connect({ host: this.#target.host, port: this.#target.port });
     this.#sockets.add(socket);
     let connected = false;

@@ -33,8 +33,37 @@ export async function startForward(
   args: string[],
   options: { globalArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<Forward> {
-  const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawnCli([...(options.globalArgs ?? []), "ssm", "forward", ...args], env);
+  const run = await startUntil(
+    env,
+    [...(options.globalArgs ?? []), "ssm", "forward", ...args],
+    (stderr) => OPENED.exec(stderr) ?? undefined,
+    options.timeoutMs,
+  );
+  return { ...run, port: Number(run.ready[1]), sessionId: run.ready[2]! };
+}
+
+/** A long-running CLI process started with {@link startUntil}. */
+export interface RunningCli<T> {
+  child: ChildProcess;
+  /** What `ready` returned once it recognised the CLI's status output. */
+  ready: T;
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` and resolves with the exit status. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs the built CLI with `argv` and resolves once `ready(stderr)` returns a value; rejects (and
+ * kills the CLI) if it exits first or takes longer than `timeoutMs`.
+ */
+export async function startUntil<T>(
+  env: NodeJS.ProcessEnv,
+  argv: string[],
+  ready: (stderr: string) => T | undefined,
+  timeoutMs = 20_000,
+): Promise<RunningCli<T>> {
+  const child = spawnCli(argv, env);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => {
@@ -45,35 +74,34 @@ export async function startForward(
   });
   child.stdin!.on("error", () => {});
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  const opened = await new Promise<RegExpExecArray>((resolve, reject) => {
+  const value = await new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`the forward did not open a port in ${timeoutMs} ms; stderr: ${stderr}`));
+      reject(new Error(`the CLI was not ready in ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
     const onData = () => {
-      const m = OPENED.exec(stderr);
-      if (!m) return;
+      const v = ready(stderr);
+      if (v === undefined) return;
       clearTimeout(timer);
       child.stderr!.off("data", onData);
-      resolve(m);
+      resolve(v);
     };
     child.stderr!.on("data", onData);
     void exited.then(([code, signal]) => {
       clearTimeout(timer);
-      reject(new Error(`the forward exited (${code ?? signal}) before opening a port; stderr: ${stderr}`));
+      reject(new Error(`the CLI exited (${code ?? signal}) before it was ready; stderr: ${stderr}`));
     });
   });
   let stopped: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   return {
     child,
-    port: Number(opened[1]),
-    sessionId: opened[2]!,
+    ready: value,
     stdout: () => stdout,
     stderr: () => stderr,
     stop(signal = "SIGINT") {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-        // A forward that ignores the signal is a failure, but must not outlive the test.
+        // A CLI that ignores the signal is a failure, but must not outlive the test.
         const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
         const [code, sig] = await exited;
         clearTimeout(timer);
@@ -125,17 +153,22 @@ export function startEchoServer(port = 0): Promise<TestServer> {
 export { freePort } from "./harness.js";
 
 /**
- * Connects to 127.0.0.1:`port`. With `seeResets`, the socket reads one byte at a time (still
+ * Connects to `host`:`port` (127.0.0.1 unless given). With `seeResets`, the socket reads one byte at a time (still
  * emitting "data"): libuv reports a reset that arrives right behind data as a plain end of data
  * after a short read, so only a socket whose reads always fill the buffer reliably sees the
  * ECONNRESET (what a C or Python client gets). Slower: for tests that tell RST from FIN.
  */
-export async function connectLocal(port: number, options: { seeResets?: boolean } = {}): Promise<Socket> {
+export async function connectLocal(
+  port: number,
+  hostOrOptions: string | { seeResets?: boolean; host?: string } = {},
+): Promise<Socket> {
+  const options = typeof hostOrOptions === "string" ? { host: hostOrOptions } : hostOrOptions;
+  const host = options.host ?? "127.0.0.1";
   let socket: Socket;
   if (options.seeResets) {
     socket = connect({
       port,
-      host: "127.0.0.1",
+      host,
       onread: {
         buffer: Buffer.alloc(1),
         callback: (length, buffer) => {
@@ -145,7 +178,7 @@ export async function connectLocal(port: number, options: { seeResets?: boolean 
       },
     });
   } else {
-    socket = connect({ port, host: "127.0.0.1" });
+    socket = connect({ port, host });
   }
   await once(socket, "connect");
   return socket;
