@@ -6,8 +6,8 @@ import { createClient } from "../aws/index.js";
 import { resolveCredentials } from "../credentials/index.js";
 import { listManagedInstances } from "../instances/fetch.js";
 import { sortInstances } from "../instances/table.js";
+import type { ManagedInstance } from "../instances/types.js";
 import { silentLogger } from "../log.js";
-import { targetCandidates } from "./completion-targets.js";
 import type { Env } from "./inputs.js";
 
 // Tab output must stay clean: the SDK's Node-version warning is noise here (as in aws-session.ts).
@@ -31,4 +31,11 @@ export async function fetchCandidates(env: Env, profile: string | undefined): Pr
     ec2.destroy();
     ssm.destroy();
   }
+}
+
+/** `i-…` ids and `Name:value` for names a shell word can hold (pure). */
+export function targetCandidates(instances: readonly ManagedInstance[]): string[] {
+  const ids = instances.map((i) => i.instanceId);
+  const names = instances.filter((i) => i.name !== "" && !/\s/.test(i.name)).map((i) => `Name:${i.name}`);
+  return [...new Set([...ids, ...names])];
 }

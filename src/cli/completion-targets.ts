@@ -10,20 +10,12 @@ import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { endpointFromEnv } from "../aws/endpoint.js";
-import type { ManagedInstance } from "../instances/types.js";
 import type { Env } from "./inputs.js";
 
 /** How long a cached list is used without asking AWS again. */
 export const TARGET_CACHE_TTL_MS = 60_000;
 /** A Tab never waits longer than this for AWS. */
 const FETCH_TIMEOUT_MS = 5_000;
-
-/** `i-…` ids and `Name:value` for names a shell word can hold (pure). */
-export function targetCandidates(instances: readonly ManagedInstance[]): string[] {
-  const ids = instances.map((i) => i.instanceId);
-  const names = instances.filter((i) => i.name !== "" && !/\s/.test(i.name)).map((i) => `Name:${i.name}`);
-  return [...new Set([...ids, ...names])];
-}
 
 /** The cache file for a profile in this environment. */
 export function targetCachePath(env: Env, profile: string | undefined): string {

@@ -150,6 +150,8 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
   const signals = options.signals ?? process;
   const filter = new ExitMarkerFilter(options.marker);
   let exitCode: number | undefined;
+  /** Why the service closed the session (channel_closed), empty on a normal end. */
+  let closedOutput = "";
   let interrupted = false;
   let stdoutClosed = false;
   const cleanups: Array<() => void> = [];
@@ -160,7 +162,10 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
 
   try {
     const ended = new Promise<number | "closed">((resolve, reject) => {
-      channel.once("channelClosed", () => resolve("closed"));
+      channel.once("channelClosed", ({ output }: { output: string }) => {
+        closedOutput = output.trim();
+        resolve("closed");
+      });
       channel.once("close", () => resolve("closed"));
       channel.once("error", reject);
       const stopBy = (signal: string) => {
@@ -226,6 +231,10 @@ export async function runCommandSession(options: CommandSessionOptions): Promise
       await new Promise<void>((resolve) => stdout.write(rest, () => resolve()));
     }
     const remote = exitCode ?? status;
+    if (remote === undefined && closedOutput !== "") {
+      // The agent said why (e.g. it has no NonInteractiveCommands plugin): that is the one line.
+      throw new ChannelError("SESSION_ENDED", `session ${channel.sessionId} ended: ${closedOutput}`);
+    }
     if (remote === undefined) {
       throw new ChannelError("NO_EXIT_CODE", "the session ended without the command's exit status", {
         hint: "the command may have been stopped on the instance, or the agent could not run it",

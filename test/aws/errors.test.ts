@@ -266,7 +266,7 @@ describe("one place decides (issue 15 item 7)", () => {
   const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
   /** Ways of deciding by AWS error name outside src/aws/errors.ts. */
   const NAME_MATCHING = [
-    /\.(?:name|awsCode)\s*[!=]==?\s*["'`]/,
+    /\.(?:name|awsCode)\s*[!=]==?\s*["'`][A-Za-z]/,
     /\.code(?:\.startsWith\(|\s*[!=]==?\s*)["'`]AWS_/,
     /isRetryableAws/,
     /\$metadata\??\.httpStatusCode\s*[<>=!]/,

@@ -450,12 +450,14 @@ const ROWS: Row[] = [
   {
     command: "forward",
     path: "refused destination",
-    name: "--host that the instance cannot reach",
-    message: /session \S+ ended: Unable to start port forwarding to nowhere\.invalid:/,
+    // A name the instance cannot resolve fails each connection (ConnectToPortError) and the
+    // session goes on, as with the real agent; an address the agent refuses ends the session.
+    name: "--host that the agent refuses (a denied address)",
+    message: /session \S+ ended: Forwarding to IP address 169\.254\.169\.254 is forbidden/,
     async run(w) {
       const { cli, id } = await startForwardCli(w, [
         "--host",
-        "nowhere.invalid",
+        "169.254.169.254",
         "plain",
         `${INSTANCE.web}:80`,
       ]);

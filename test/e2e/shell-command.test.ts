@@ -96,8 +96,11 @@ describe("ssm shell -- command (remote command with exit status)", () => {
     const r = await run(INSTANCE.legacy, ["true"]);
     assert.notEqual(r.code, 0);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /NonInteractiveCommands is not supported by SSM Agent 3\.0\.196\.0/);
-    assert.match(r.stderr, /^aws-runas: the session ended without the command's exit status$/m);
+    // One line: the agent's reason (channel_closed), nothing else.
+    assert.match(
+      r.stderr,
+      /^aws-runas: session \S+ ended: NonInteractiveCommands is not supported by SSM Agent 3\.0\.196\.0; it needs 3\.0\.1124\.0 or later\.\n$/,
+    );
   });
 
   test("Ctrl-C interrupts the remote command (exit 130); a second one ends the session with TerminateSession", async () => {

@@ -33,18 +33,27 @@ export async function runRemoteCommand(input: ShellInput, ctx: RunContext): Prom
     const ssm = await aws.client("ssm");
     const started = await startSession(ssm, request, ctx.logger);
     ctx.logger.debug(`Starting session with SessionId: ${started.sessionId}`);
-    const channel = await openChannel(aws, started, instanceId, ctx);
+    // Terminated on every way out (a normal end too: harmless once the service closed it).
+    let channel: Awaited<ReturnType<typeof openChannel>> | undefined;
+    let terminated = false;
+    const terminate = async () => {
+      if (terminated) return;
+      terminated = true;
+      await terminateSession(ssm, started.sessionId, ctx.logger);
+    };
     try {
+      channel = await openChannel(aws, started, instanceId, ctx);
       return await runCommandSession({
         channel,
         stdout: ctx.stdout,
         stderr: ctx.stderr,
         marker,
         logger: ctx.logger,
-        terminate: () => terminateSession(ssm, started.sessionId, ctx.logger),
+        terminate,
       });
     } finally {
-      channel.close();
+      channel?.close();
+      await terminate();
       ctx.logger.debug(`Exiting session with sessionId: ${started.sessionId}.`);
     }
   } finally {

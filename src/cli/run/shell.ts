@@ -1,9 +1,8 @@
 /** Runs `aws-runas ssm shell`: credentials → target → StartSession → interactive shell. */
 
-import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { DataChannel } from "../../datachannel/index.js";
 import { runShellSession } from "../../session/shell.js";
-import { startSession, terminateSession } from "../../session/start.js";
+import { startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ShellInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
@@ -38,7 +37,7 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
         logger: ctx.logger,
         stop: scope.stop.stopped,
         onRunning: () => scope.stop.release("SIGINT"),
-        filterInput: shellEscapes(input, ctx, ssm, started.sessionId, channel),
+        filterInput: shellEscapes(input, ctx, channel),
       }).catch((error: unknown) => {
         ctx.stdout.write("\r\n"); // the remote output may have left the cursor mid-line
         throw error;
@@ -56,15 +55,10 @@ export async function runShell(input: ShellInput, ctx: RunContext): Promise<numb
   }
 }
 
-/** How long `~.` waits for TerminateSession before it ends the session locally anyway. */
-const ESCAPE_TERMINATE_WAIT_MS = 3000;
-
 /** `~.` and friends, on a terminal only (piped input passes unchanged), like OpenSSH. */
 function shellEscapes(
   input: ShellInput,
   ctx: RunContext,
-  ssm: SSMClient,
-  sessionId: string,
   channel: DataChannel,
 ): ((chunk: Buffer) => Buffer) | undefined {
   if (input.escapeChar === null || !ctx.stdin.isTTY) return undefined;
@@ -72,16 +66,10 @@ function shellEscapes(
     char: input.escapeChar,
     stderr: ctx.stderr,
     terminate: () => {
-      ctx.logger.debug("escape: terminating the session");
-      // A hung network must not hold `~.` up: the local end comes after at most a few seconds.
-      let timer: NodeJS.Timeout | undefined;
-      const patience = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ESCAPE_TERMINATE_WAIT_MS);
-      });
-      void Promise.race([terminateSession(ssm, sessionId, ctx.logger), patience]).finally(() => {
-        clearTimeout(timer);
-        channel.destroy();
-      });
+      // Ending the channel ends the session normally; the shared end then terminates it
+      // (flag and API, bounded in time, so a hung network cannot hold `~.` up).
+      ctx.logger.debug("escape: ending the session");
+      channel.destroy();
     },
   });
 }

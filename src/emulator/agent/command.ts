@@ -14,8 +14,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { homedir } from "node:os";
-import type { Delivery } from "../../datachannel/endpoint.js";
 import { PayloadType } from "../../protocol/index.js";
+import type { Delivery } from "./channel/channel.js";
 import { AgentError } from "./errors.js";
 import { SourcePump } from "./flow.js";
 import type { PluginHost, SessionPlugin } from "./plugin.js";
