@@ -27,7 +27,8 @@ process.stdout.write(lines.join("\\n") + "\\n");
 /**
  * The gateway counts fresh frames toward the client (output first sent, acks): ~4 950 here, less
  * the few fresh frames each drop loses in the delay queue (resent later, uncounted). Dropping
- * after 1 300 per connection gives three drops (3 900) and never a fourth (5 200).
+ * after 1 300 per connection gives three drops (3 900) and never a fourth (5 200); bigger pty reads
+ * mean fewer frames, and then two.
  */
 const DROP_AFTER = 1300;
 const STALL_MS = 20_000;
@@ -114,7 +115,9 @@ describe("5 MB of shell output under duplicate/reorder/delay faults and three we
     assert.equal(code, 0, stderr);
     const drops = emulator.stderr().match(/fault drop-websocket-after, killing the websocket/g)?.length ?? 0;
     const resumes = await countRequests(emulator, "ResumeSession");
-    assert.equal(drops, 3, "the websocket was dropped three times");
-    assert.equal(resumes, 3, "each drop was resumed with one ResumeSession call");
+    // The frame count depends on how the pty hands over its output (~4 950 frames at 1 KiB; fewer
+    // when reads are bigger), so the drops are two or three: what matters is that each resumed.
+    assert.ok(drops >= 2 && drops <= 3, `the websocket was dropped two or three times (${drops})`);
+    assert.equal(resumes, drops, "each drop was resumed with one ResumeSession call");
   });
 });
