@@ -31,6 +31,7 @@ import {
   encodeAcknowledge,
   encodeMessage,
   HeaderFlags,
+  Layout,
   MessageType,
   PayloadType,
 } from "../protocol/index.js";
@@ -71,6 +72,8 @@ export interface EndpointStats {
   dropped: Record<string, number>;
   nextOutgoingSeq: number;
   expectedIncomingSeq: number;
+  /** Highest sequence number of a peer stream message seen, also of one dropped as corrupt (-1: none). */
+  highestIncomingSeq: number;
   rtoMs: number;
 }
 
@@ -103,6 +106,7 @@ export class ReliableEndpoint extends EventEmitter {
   #backlogInFlight = new Set<number>();
   #nextSeq = 0;
   #expected = 0;
+  #highestSeen = -1;
   #sink: FrameSink | null = null;
   #paused = false;
   #closed = false;
@@ -182,6 +186,7 @@ export class ReliableEndpoint extends EventEmitter {
     try {
       message = decodeMessage(frame, { verifyDigest: true });
     } catch (error) {
+      this.#seen(peekStreamSequence(frame, MessageType.outputStreamData));
       const code = error instanceof ProtocolError ? error.code : "UNKNOWN";
       this.#stats.dropped[code] = (this.#stats.dropped[code] ?? 0) + 1;
       this.#logger.trace(`dropped frame: ${(error as Error).message}`);
@@ -190,8 +195,10 @@ export class ReliableEndpoint extends EventEmitter {
     }
     this.#stats.received++;
     if (message.messageType === MessageType.acknowledge) this.#handleAck(message);
-    else if (message.messageType === MessageType.outputStreamData) this.#handleStream(message);
-    else if (message.messageType === MessageType.inputStreamData)
+    else if (message.messageType === MessageType.outputStreamData) {
+      this.#seen(message.sequenceNumber);
+      this.#handleStream(message);
+    } else if (message.messageType === MessageType.inputStreamData)
       this.#logger.trace(`ignored echo of own type ${describeMessage(message)}`);
     else this.#opts.onControlMessage?.(message);
   }
@@ -208,6 +215,7 @@ export class ReliableEndpoint extends EventEmitter {
       dropped: { ...this.#stats.dropped },
       nextOutgoingSeq: this.#nextSeq,
       expectedIncomingSeq: this.#expected,
+      highestIncomingSeq: this.#highestSeen,
       rtoMs: this.#rto.rto,
     };
   }
@@ -221,6 +229,10 @@ export class ReliableEndpoint extends EventEmitter {
     this.#reorder.clear();
     this.#outgoingBytes = 0;
     this.#sink = null;
+  }
+
+  #seen(seq: number | undefined): void {
+    if (seq !== undefined && seq > this.#highestSeen) this.#highestSeen = seq;
   }
 
   #handleAck(message: DecodedMessage): void {
@@ -391,4 +403,19 @@ export class ReliableEndpoint extends EventEmitter {
     this.close();
     this.emit("error", error);
   }
+}
+
+/**
+ * The sequence number in the header of a frame that failed to decode, when it is a stream message
+ * of type `type` with a readable header (a corrupt payload): the peer will send it again.
+ */
+function peekStreamSequence(frame: Buffer, type: string): number | undefined {
+  if (frame.length < Layout.fixedSize) return undefined;
+  const name = frame
+    .subarray(Layout.messageTypeOffset, Layout.messageTypeOffset + Layout.messageTypeLength)
+    .toString("latin1")
+    .trimEnd();
+  if (name !== type) return undefined;
+  const seq = Number(frame.readBigInt64BE(Layout.sequenceNumberOffset));
+  return Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
 }

@@ -153,6 +153,12 @@ function connectStream(socket: Socket, stream: Duplex, logger: Logger): void {
 
 const NO_BYTES = Buffer.alloc(0);
 
+interface Draining {
+  socket: Socket;
+  seq: number | undefined;
+  boundary: number | undefined;
+}
+
 /** Who owns the agent's output from a position on: a local connection, or nobody (stale). */
 interface Ownership {
   /** Position in the agent's output stream (bytes received before) where it starts. */
@@ -191,8 +197,11 @@ class BasicForwarder {
   #active: Socket | null = null;
   /** Whether the active connection has sent a byte since the agent last closed its target. */
   #claimed = false;
-  /** An ended connection and the sequence number of its DisconnectToPort, until that is acked. */
-  #draining: { socket: Socket; seq: number | undefined } | null = null;
+  /**
+   * An ended connection and the sequence number of its DisconnectToPort, until that is acked and
+   * the agent output sent before the ack (up to seq `boundary`) has been delivered.
+   */
+  #draining: Draining | null = null;
   /** Ended connections to reset once their output has been written. */
   readonly #finishing = new Set<Socket>();
   /** Ownership changes, oldest first; the first entry owns the next byte read. */
@@ -264,6 +273,8 @@ class BasicForwarder {
       else this.#dropped += piece.length;
     }
     this.#advance();
+    // A delivery counts once the endpoint has finished it (it is still inside it now).
+    if (this.#draining?.boundary !== undefined) queueMicrotask(() => this.#settle());
   }
 
   #deliver(socket: Socket, chunk: Buffer): void {
@@ -325,7 +336,7 @@ class BasicForwarder {
     this.#active = null;
     socket.pause();
     socket.removeAllListeners("data");
-    const draining: { socket: Socket; seq: number | undefined } = { socket, seq: undefined };
+    const draining: Draining = { socket, seq: undefined, boundary: undefined };
     this.#draining = draining;
     // Writes are handled in order: once this empty one is done, every byte of the connection is
     // with the endpoint, so DisconnectToPort cannot overtake them (they would reach the next
@@ -339,15 +350,31 @@ class BasicForwarder {
   #onAcknowledged(seq: number): void {
     const draining = this.#draining;
     if (!draining || draining.seq !== seq || this.#closed) return;
+    // Everything the agent sent before this ack is the ended connection's, also what has not
+    // been delivered yet: messages waiting behind a gap, or one dropped as corrupt that the agent
+    // will send again. The ack takes effect once the channel has delivered up to the highest
+    // sequence number seen so far; until then the next connection waits.
+    draining.boundary = this.#channel.endpoint.stats().highestIncomingSeq;
+    this.#finishing.add(draining.socket); // no back-pressure from here on: it gets what is due, then a reset
+    this.#release(draining.socket);
+    this.#settle();
+  }
+
+  /**
+   * Applies the acknowledged DisconnectToPort once its output has all been delivered. Checked on
+   * every delivery: after the handshake a basic-mode agent sends nothing but non-empty Output.
+   */
+  #settle(): void {
+    const draining = this.#draining;
+    if (!draining || draining.boundary === undefined || this.#closed) return;
+    if (this.#channel.endpoint.stats().expectedIncomingSeq <= draining.boundary) return;
     this.#draining = null;
     const { socket } = draining;
     if (this.#dropped > 0) this.#logger.debug(`basic mode: dropped ${this.#dropped} bytes of output`);
     this.#dropped = 0;
     // Output from here on has no connection until the next one sends its first byte.
-    this.#release(socket);
     const owned = this.#owners.some((o) => o.socket === socket);
     // Reset once the output that arrived before the ack is written (at once if it owned none).
-    this.#finishing.add(socket);
     if (this.#owners.at(-1)?.socket !== null) this.#own(null);
     if (!owned) this.#resetWhenFlushed(socket);
     this.#next();

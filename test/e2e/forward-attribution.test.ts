@@ -6,7 +6,9 @@
  * decides by the protocol's order of events which connection an Output belongs to (README
  * "ssm forward", src/session/port.ts). The emulator that delays every frame toward the client
  * (`--fault delay=300`, order kept) with the agent's 1 KiB / 1 ms read loop (`--pacing
- * realistic`) keeps a connection's echo in flight while the next connection starts.
+ * realistic`) keeps a connection's echo in flight while the next connection starts; one that
+ * corrupts frames (`--fault corrupt-digest=5`) makes the agent send some output again after the
+ * acknowledgement of the DisconnectToPort, behind later output.
  */
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
@@ -115,6 +117,7 @@ async function concurrentRun(s: Setup, mode: string): Promise<void> {
 
 for (const [what, args] of [
   ["no faults", []],
+  ["every 5th frame to the client corrupted, so sent again later", ["--fault", "corrupt-digest=5"]],
   [
     "every frame to the client delayed 300 ms, realistic pacing",
     ["--fault", "delay=300", "--pacing", "realistic"],
