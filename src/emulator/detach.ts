@@ -67,6 +67,18 @@ export async function startDetached(options: DetachOptions): Promise<Detached> {
     throw new UsageError(`cannot open --log ${options.logFile}: ${(error as Error).message}`);
   }
   const output = logFd ?? "ignore";
+  // Interrupted while waiting: the child is in a session of its own, so the terminal's signal
+  // does not reach it; stop it rather than leave an emulator nobody knows the pid of. The
+  // handlers go in before the spawn, so a signal during the spawn itself is not lost either.
+  let interruptedBy: NodeJS.Signals | undefined;
+  let started: ReturnType<typeof spawn> | undefined;
+  const interrupted = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    started?.kill("SIGTERM");
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  process.once("SIGHUP", interrupted);
   const child = spawn(options.command, [...options.args], {
     detached: true,
     stdio: ["ignore", output, output, "pipe"],
@@ -74,19 +86,12 @@ export async function startDetached(options: DetachOptions): Promise<Detached> {
   if (logFd !== undefined) closeSync(logFd);
   const pipe = child.stdio[READY_FD] as Readable | null | undefined;
   if (!pipe || child.pid === undefined) {
+    stopListening(interrupted);
     throw new RunasError("EMULATOR_DETACH", "cannot start the emulator in the background");
   }
   const pid = child.pid;
-  // Interrupted while waiting: the child is in a session of its own, so the terminal's signal
-  // does not reach it; stop it rather than leave an emulator nobody knows the pid of.
-  let interruptedBy: NodeJS.Signals | undefined;
-  const interrupted = (signal: NodeJS.Signals) => {
-    interruptedBy = signal;
-    child.kill("SIGTERM");
-  };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
-  process.once("SIGHUP", interrupted);
+  started = child;
+  if (interruptedBy) child.kill("SIGTERM");
   try {
     const message = await new Promise<ReadyMessage>((resolve, reject) => {
       let text = "";
@@ -147,10 +152,12 @@ export async function startDetached(options: DetachOptions): Promise<Detached> {
     pipe.destroy();
     throw error;
   } finally {
-    process.off("SIGINT", interrupted);
-    process.off("SIGTERM", interrupted);
-    process.off("SIGHUP", interrupted);
+    stopListening(interrupted);
   }
+}
+
+function stopListening(handler: (signal: NodeJS.Signals) => void): void {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(signal, handler);
 }
 
 /** What `--detach` prints on stdout: the emulator's exports and its pid. */

@@ -164,7 +164,9 @@ describe("aws-runas-emulator --detach in a real bash", () => {
     let child: number | undefined;
     for (let i = 0; i < 200 && child === undefined; i++) {
       child = childPids(parent.pid).find((pid) =>
-        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(fifo),
+        // Before its exec a forked child still shows the parent's command line; --ready-fd is
+        // the child's own, so the parent is past the spawn when the signal goes.
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--ready-fd"),
       );
       if (child === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
     }
