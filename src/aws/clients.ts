@@ -8,6 +8,7 @@ import type { Env } from "../config/profile-name.js";
 import type { Logger } from "../log.js";
 import { addCallLogging } from "./call-log.js";
 import { endpointFromEnv } from "./endpoint.js";
+import { addServerClock, processServerClock, type ServerClock } from "./server-clock.js";
 import { SERVICES, type ServiceName } from "./services.js";
 
 /** The SDK client class behind each {@link ServiceName}. */
@@ -33,6 +34,8 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number;
   /** Milliseconds to add to the local clock when signing (a skewed or simulated clock). */
   readonly systemClockOffset?: number;
+  /** Learns the service's clock from response `Date` headers (default: the process-wide one). */
+  readonly serverClock?: ServerClock;
 }
 
 type ClientConfig = {
@@ -44,6 +47,8 @@ type ClientConfig = {
 };
 
 type Loader<S extends ServiceName> = (config: ClientConfig, logger: Logger) => Promise<AwsClients[S]>;
+
+type AnyClient = AwsClients[ServiceName];
 
 /**
  * Each client package is imported only when a command first needs that service, so `--help`
@@ -93,5 +98,7 @@ export async function createClient<S extends ServiceName>(
   if (options.systemClockOffset !== undefined) config.systemClockOffset = options.systemClockOffset;
 
   if (endpoint !== undefined) options.logger.debug(`aws: ${SERVICES[service].label} endpoint ${endpoint}`);
-  return LOADERS[service](config, options.logger);
+  const client = await LOADERS[service](config, options.logger);
+  addServerClock((client as AnyClient).middlewareStack as never, options.serverClock ?? processServerClock);
+  return client;
 }

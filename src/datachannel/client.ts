@@ -46,10 +46,15 @@ import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle 
 import { type Delivery, ReliableEndpoint } from "./endpoint.js";
 import { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 import type { ChannelLimits } from "./limits.js";
+import { isPresignedUrl } from "./sign.js";
 import { TickCork } from "./tick-cork.js";
 
-/** Reported to the agent: ≥ 1.1.70 selects smux, > 1.2.331.0 turns smux keepalive off (§7). */
-export const CLIENT_VERSION = "1.2.650.0";
+/**
+ * Reported in OpenDataChannel and the HandshakeResponse: 1.2.764.0 is the oldest plugin AWS
+ * still supports (§3.1); the agent picks smux at ≥ 1.1.70 and turns smux keepalive off above
+ * 1.2.331.0 (§7.1), and both stay true.
+ */
+export const CLIENT_VERSION = "1.2.764.0";
 
 export interface ResumeResult {
   /** Empty or missing means the session is gone (timed out). */
@@ -72,6 +77,16 @@ export interface DataChannelOptions {
   /** Resume attempts after a drop (the plugin makes 6 calls) and the first back-off delay. */
   reconnectAttempts?: number;
   reconnectDelayMs?: number;
+  /**
+   * Headers that sign the upgrade request (SigV4, §3.1), asked for on every (re)connect so they
+   * carry fresh credentials; not called for a presigned StreamUrl. A failure is logged and the
+   * dial goes ahead unsigned, as the plugin does.
+   */
+  signUpgrade?: (url: string) => Promise<Record<string, string>>;
+  /** Creates the TCP connection for the websocket (e.g. through an HTTP proxy); default: direct. */
+  dial?: (url: URL) => Promise<Socket>;
+  /** Sees the `Date` header of every upgrade response (the service's clock, for credential expiry). */
+  observeDate?: (date: string | undefined) => void;
   /** Extra trusted CA certificates for wss:// (e.g. the contents of AWS_CA_BUNDLE). */
   ca?: string | Buffer;
   /** Unsent websocket bytes above which writers are held. */
@@ -405,30 +420,44 @@ export class DataChannel extends Duplex {
   }
 
   async #connect(): Promise<void> {
+    const url = this.#streamUrl;
+    const headers = await this.#upgradeHeaders(url);
+    const tunnel = this.#opts.dial ? await this.#opts.dial(new URL(url)) : null;
+    if (this.#state === "closed") {
+      tunnel?.destroy();
+      return;
+    }
     let socket: Socket | null = null;
-    const ws = new WebSocket(this.#streamUrl, {
+    const ws = new WebSocket(url, {
       perMessageDeflate: false,
       handshakeTimeout: 45_000,
+      headers,
       ...(this.#opts.ca ? { ca: this.#opts.ca } : {}),
       // Keep the TCP/TLS socket so frames sent in one tick leave in one write (see #sendFrame).
       createConnection: ((opts: TcpNetConnectOpts & ConnectionOptions) => {
-        socket = this.#streamUrl.startsWith("wss:") ? tlsConnect(opts) : netConnect(opts);
+        const secure = url.startsWith("wss:");
+        if (tunnel) socket = secure ? tlsConnect({ ...opts, socket: tunnel }) : tunnel;
+        else socket = secure ? tlsConnect(opts) : netConnect(opts);
         return socket;
       }) as typeof netConnect,
-      ...(skipMasking(this.#streamUrl) ? { generateMask: zeroMask } : {}),
+      ...(skipMasking(url, tunnel !== null) ? { generateMask: zeroMask } : {}),
     });
+    ws.once("upgrade", (res) => this.#opts.observeDate?.(res.headers.date));
     ws.binaryType = "nodebuffer";
     await new Promise<void>((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
-      ws.once("unexpected-response", (_req, res) =>
+      ws.once("unexpected-response", (_req, res) => {
+        this.#opts.observeDate?.(res.headers.date);
+        res.resume();
+        const status = res.statusCode ?? 0;
         reject(
           new ChannelError(
-            "CHANNEL_CONNECT",
-            `the session gateway refused the connection (HTTP ${res.statusCode})`,
+            status === 403 ? "CHANNEL_FORBIDDEN" : "CHANNEL_CONNECT",
+            `the session gateway refused the connection (HTTP ${status})`,
           ),
-        ),
-      );
+        );
+      });
     }).catch((error: Error) => {
       ws.removeAllListeners();
       ws.on("error", () => {});
@@ -439,7 +468,8 @@ export class DataChannel extends Duplex {
             cause: error,
           });
     });
-    if (this.#state === "closed") {
+    // close() may have run while the upgrade was on its way.
+    if ((this.#state as State) === "closed") {
       ws.terminate();
       return;
     }
@@ -468,6 +498,18 @@ export class DataChannel extends Duplex {
     );
     this.endpoint.attach({ send: (frame) => this.#sendFrame(ws, frame) });
     if (this.#state === "connecting") this.#state = "waiting";
+  }
+
+  async #upgradeHeaders(url: string): Promise<Record<string, string>> {
+    if (!this.#opts.signUpgrade || isPresignedUrl(url)) return {};
+    try {
+      return await this.#opts.signUpgrade(url);
+    } catch (error) {
+      this.#logger.debug(
+        `cannot sign the data channel upgrade, connecting unsigned: ${(error as Error).message}`,
+      );
+      return {};
+    }
   }
 
   #sendFrame(ws: WebSocket, frame: Buffer): void {
@@ -543,9 +585,10 @@ export class DataChannel extends Duplex {
  * way. Over TLS (the real service is always wss://) or on loopback no intermediary sees the
  * bytes, so masking is pure cost; a zero mask makes ws skip it.
  */
-function skipMasking(url: string): boolean {
+function skipMasking(url: string, proxied: boolean): boolean {
   const { protocol, hostname } = new URL(url);
-  return protocol === "wss:" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "localhost";
+  if (protocol === "wss:") return true;
+  return !proxied && (hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "localhost");
 }
 
 function zeroMask(mask: Buffer): void {

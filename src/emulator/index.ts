@@ -55,6 +55,8 @@ export interface StartEmulatorOptions {
   dnsPort?: number;
   pacing?: Pacing;
   faults?: Partial<FaultConfig>;
+  /** Refuse data-channel upgrades without a SigV4 signature (`--require-signed-channel`). */
+  requireSignedChannel?: boolean;
   /** State directory; default a fresh temp dir that `close()` removes. */
   stateDir?: string;
   logger?: Logger;
@@ -197,6 +199,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       dataKeys,
       authorizedKeys,
       faults,
+      identities,
+      requireSignedChannel: options.requireSignedChannel ?? false,
       pacing: options.pacing ?? "none",
       dnsPort: options.dnsPort ?? 0,
       httpServer: server,

@@ -42,6 +42,7 @@ async function serve(raw: RawEmulatorOptions & { verbose?: number }): Promise<vo
     pacing: options.pacing,
     faults: options.faults,
     stateDir: options.stateDir,
+    requireSignedChannel: options.requireSignedChannel,
     logger,
   });
   process.stdout.write(formatExports(emulator.env));
@@ -79,6 +80,7 @@ function buildProgram(): Command {
       "--state-dir <dir>",
       "directory for config, credentials and state files (default: a temp dir removed on exit)",
     )
+    .option("--require-signed-channel", "refuse data-channel websockets whose upgrade is not SigV4-signed")
     .option("-v, --verbose", "log API calls to stderr (repeat for more)", (_: string, n: number) => n + 1, 0)
     .showHelpAfterError()
     // Options after a subcommand belong to it (both have --state-dir).

@@ -128,6 +128,7 @@ export interface RawEmulatorOptions {
   pacing?: string;
   fault?: string[];
   stateDir?: string;
+  requireSignedChannel?: boolean;
 }
 
 /** Typed emulator options. */
@@ -142,6 +143,8 @@ export interface EmulatorOptions {
   faults: FaultConfig;
   /** Where config, credentials and state files go; a fresh temp dir (removed on exit) when absent. */
   stateDir: string | undefined;
+  /** `--require-signed-channel`: refuse unsigned data-channel upgrades. */
+  requireSignedChannel: boolean;
 }
 
 function port(text: string | undefined, option: string): number {
@@ -163,5 +166,6 @@ export function parseEmulatorOptions(raw: RawEmulatorOptions): EmulatorOptions {
     pacing: pacing as Pacing,
     faults: parseFaults(raw.fault ?? []),
     stateDir: raw.stateDir,
+    requireSignedChannel: raw.requireSignedChannel ?? false,
   };
 }

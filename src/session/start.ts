@@ -69,6 +69,13 @@ export interface OpenChannelOptions {
   limits?: DataChannelOptions["limits"];
   /** Extra trusted CAs for the websocket (`AWS_CA_BUNDLE`, as the SDK honours it for API calls). */
   ca?: Buffer;
+  /** SigV4 headers for the websocket upgrade (fresh credentials on every reconnect). */
+  signUpgrade?: DataChannelOptions["signUpgrade"];
+  /** The websocket's TCP connection (proxy tunnel). */
+  dial?: DataChannelOptions["dial"];
+  observeDate?: DataChannelOptions["observeDate"];
+  /** How long to keep trying to resume after the connection is lost. */
+  reconnectWindowMs?: number;
 }
 
 /** Opens the websocket data channel with resume and KMS wired to the session's own credentials. */
@@ -76,6 +83,10 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
   const { ssm, started, logger } = options;
   return DataChannel.open({
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.signUpgrade ? { signUpgrade: options.signUpgrade } : {}),
+    ...(options.dial ? { dial: options.dial } : {}),
+    ...(options.observeDate ? { observeDate: options.observeDate } : {}),
+    ...(options.reconnectWindowMs !== undefined ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
     streamUrl: started.streamUrl,
     tokenValue: started.tokenValue,
     sessionId: started.sessionId,

@@ -12,6 +12,7 @@ describe("parseEmulatorOptions", () => {
       pacing: "none",
       faults: noFaults(),
       stateDir: undefined,
+      requireSignedChannel: false,
     });
   });
 
@@ -23,7 +24,9 @@ describe("parseEmulatorOptions", () => {
       pacing: "realistic",
       fault: ["delay=20", "refuse-resume"],
       stateDir: "/tmp/x",
+      requireSignedChannel: true,
     });
+    assert.equal(o.requireSignedChannel, true);
     assert.equal(o.port, 8123);
     assert.equal(o.dnsPort, 5353);
     assert.equal(o.pacing, "realistic");

@@ -6,7 +6,9 @@
 import { readFile } from "node:fs/promises";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
+import { processServerClock } from "../../aws/server-clock.js";
 import type { DataChannel } from "../../datachannel/index.js";
+import { signUpgrade } from "../../datachannel/sign.js";
 import { RunasError } from "../../errors.js";
 import { openSessionChannel, type StartedSession, terminateSession } from "../../session/start.js";
 import {
@@ -96,6 +98,14 @@ export async function openChannel(
     target,
     logger: ctx.logger,
     ...(aws.caBundle ? { ca: aws.caBundle } : {}),
+    signUpgrade: async (url) =>
+      signUpgrade({
+        url,
+        region: aws.region,
+        credentials: await aws.currentCredentials(),
+        date: new Date(processServerClock.now()),
+      }),
+    observeDate: (date) => processServerClock.observe(date),
   }).catch(async (error: unknown) => {
     // The session exists on the service side: do not leave it waiting for a client that failed.
     await terminateSession(ssm, started.sessionId, ctx.logger);

@@ -35,6 +35,7 @@ import { FaultShaper, type FaultStats, SessionFaults } from "./faults.js";
 import { sessionSeed } from "./random.js";
 import { parseDataChannelUrl } from "./route.js";
 import type { SessionDirectory } from "./types.js";
+import type { UpgradeCheck } from "./upgrade-auth.js";
 
 /** Close code for a refused OpenDataChannel (RFC 6455 "policy violation"). */
 export const CLOSE_POLICY_VIOLATION = 1008;
@@ -48,6 +49,10 @@ export interface GatewayOptions {
   faults?: FaultConfig;
   /** Seed of the fault decisions (mixed with each session id). Default 1. */
   seed?: number;
+  /** Checks the upgrade's SigV4 signature (§3.1); a returned reason refuses it with HTTP 403. */
+  checkUpgrade?: UpgradeCheck;
+  /** The emulator's clock (epoch ms) for the `Date` header of refusals; default the wall clock. */
+  serviceNow?: () => number;
   /** How long a new websocket may take to send OpenDataChannel. Default 10 s. */
   openTimeoutMs?: number;
   /** How long an ended session still answers reconnects with channel_closed. Default 60 s. */
@@ -133,10 +138,38 @@ export class SessionGateway {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return true;
     }
+    const check = this.#options.checkUpgrade;
+    if (!check) {
+      this.#upgrade(request, socket, head, sessionId);
+      return true;
+    }
+    check(request).then(
+      (problem) => {
+        if (problem === undefined) return this.#upgrade(request, socket, head, sessionId);
+        this.#logger.debug(`data channel ${sessionId}: upgrade refused: ${problem}`);
+        const body = `${JSON.stringify({ message: problem })}\n`;
+        socket.end(
+          "HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+            `Date: ${new Date((this.#options.serviceNow ?? Date.now)()).toUTCString()}\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      },
+      (error: unknown) => {
+        this.#logger.warn(`data channel ${sessionId}: upgrade check failed: ${String(error)}`);
+        socket.destroy();
+      },
+    );
+    return true;
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
+    if (this.#closed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) =>
       this.#onConnection(ws, sessionId, new TickCork(socket)),
     );
-    return true;
   }
 
   /** The live session, for tests and the emulator's state endpoints. */
