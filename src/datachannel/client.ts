@@ -11,7 +11,8 @@
  *  any state ──channel_closed / close()──► closed
  * ```
  * Events: "sessionType" (SessionTypeInfo), "ready" ({ customerMessage, encrypted }), "flag" (number),
- * "channelClosed" ({ output }), "resumed", "reconnecting" (Error).
+ * "channelClosed" ({ output }), "resumed", "reconnecting" (Error), "connectionLost" ({ error,
+ * windowMs }: the first resume attempt failed), "reconnected" ({ afterMs }: back after that).
  */
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { Duplex } from "node:stream";
@@ -46,6 +47,7 @@ import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle 
 import { type Delivery, ReliableEndpoint } from "./endpoint.js";
 import { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 import type { ChannelLimits } from "./limits.js";
+import { isRetryableResumeError } from "./retryable.js";
 import { isPresignedUrl } from "./sign.js";
 import { TickCork } from "./tick-cork.js";
 
@@ -55,6 +57,15 @@ import { TickCork } from "./tick-cork.js";
  * 1.2.331.0 (§7.1), and both stay true.
  */
 export const CLIENT_VERSION = "1.2.764.0";
+
+/**
+ * Default reconnect window: 10 minutes covers a short laptop sleep, a Wi-Fi change or a VPN
+ * reconnect, and stays inside the 20 minutes a session is kept by default (the idle timeout);
+ * the agent keeps unacknowledged output for about 5 minutes of resends while connected.
+ */
+export const DEFAULT_RECONNECT_WINDOW_MS = 10 * 60 * 1000;
+/** Back-off cap between resume attempts: back within 5 s of the network. */
+export const MAX_RECONNECT_DELAY_MS = 5000;
 
 export interface ResumeResult {
   /** Empty or missing means the session is gone (timed out). */
@@ -74,9 +85,17 @@ export interface DataChannelOptions {
   clientVersion?: string;
   clientId?: string;
   limits?: Partial<ChannelLimits>;
-  /** Resume attempts after a drop (the plugin makes 6 calls) and the first back-off delay. */
+  /**
+   * How long to keep trying to resume after the connection is lost (default
+   * {@link DEFAULT_RECONNECT_WINDOW_MS}); 0 makes one attempt.
+   */
+  reconnectWindowMs?: number;
+  /** At most this many resume attempts per drop (default: as many as fit in the window). */
   reconnectAttempts?: number;
+  /** First back-off delay (randomised up to twice this). */
   reconnectDelayMs?: number;
+  /** Which resume failures are worth another try (default {@link isRetryableResumeError}). */
+  isRetryable?: (error: unknown) => boolean;
   /**
    * Headers that sign the upgrade request (SigV4, §3.1), asked for on every (re)connect so they
    * carry fresh credentials; not called for a presigned StreamUrl. A failure is logged and the
@@ -535,18 +554,31 @@ export class DataChannel extends Duplex {
     void this.#resume();
   }
 
-  /** ResumeSession + reconnect with exponential back-off (§9): 100–200 ms, doubling, capped at 5 s. */
+  /**
+   * ResumeSession + reconnect after any close we did not ask for (the service's hourly 1000
+   * "Bye" included, §9), with capped exponential back-off (100–200 ms, doubling, at most
+   * {@link MAX_RECONNECT_DELAY_MS}) for up to `reconnectWindowMs` — long enough to ride out a
+   * laptop sleep or a network change. Only definite answers (see isRetryableResumeError) end it
+   * early. "connectionLost" is emitted when the first attempt fails, and "reconnected" (with the
+   * time it took) once a connection that was announced lost is back; a drop that heals at the
+   * first attempt (a recycle) emits neither.
+   */
   async #resume(): Promise<void> {
     if (this.#reconnecting) return;
     this.#reconnecting = true;
-    const attempts = this.#opts.reconnectAttempts ?? 6;
+    const window = this.#opts.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS;
+    const maxAttempts = this.#opts.reconnectAttempts ?? Number.POSITIVE_INFINITY;
+    const retryable = this.#opts.isRetryable ?? isRetryableResumeError;
+    const lostAt = this.#clock.now();
     let delay = (this.#opts.reconnectDelayMs ?? 100) * (1 + Math.random());
     let lastError: Error | undefined;
+    let announced = false;
     try {
-      for (let attempt = 1; attempt <= attempts; attempt++) {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (this.#state === "closed") return;
         try {
           const result = await this.#opts.resume!();
+          if ((this.#state as State) === "closed") return;
           if (!result.tokenValue) {
             this.destroy(new ChannelError("CHANNEL_TIMED_OUT", `Session: ${this.sessionId} timed out.`));
             return;
@@ -555,22 +587,29 @@ export class DataChannel extends Duplex {
           this.#logger.addSecret(result.tokenValue);
           if (result.streamUrl) this.#streamUrl = result.streamUrl;
           await this.#connect();
+          if (announced) this.emit("reconnected", { afterMs: this.#clock.now() - lostAt });
           this.emit("resumed");
           return;
         } catch (error) {
           lastError = error as Error;
-          if (error instanceof RunasError && error.code.startsWith("AWS_") && !isRetryableAws(error.code))
-            break;
-          this.emit("reconnecting", error);
+          if (!retryable(error)) break;
           this.#logger.debug(`resume attempt ${attempt} failed: ${lastError.message}`);
-          await new Promise<void>((resolve) => this.#clock.after(delay, resolve));
-          delay = Math.min(delay * 2, 5000);
+          if (!announced) {
+            announced = true;
+            this.emit("connectionLost", { error: lastError, windowMs: window });
+          }
+          this.emit("reconnecting", error);
+          const left = window - (this.#clock.now() - lostAt);
+          if (left <= 0) break;
+          await new Promise<void>((resolve) => this.#clock.after(Math.min(delay, left), resolve));
+          delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
         }
       }
+      const waited = Math.round((this.#clock.now() - lostAt) / 1000);
       this.destroy(
         new ChannelError(
           "CHANNEL_LOST",
-          `lost the connection to session ${this.sessionId} and could not resume it${lastError ? `: ${lastError.message}` : ""}`,
+          `lost the connection to session ${this.sessionId} and could not resume it${announced ? ` in ${waited} s` : ""}${lastError ? `: ${lastError.message}` : ""}`,
           { hint: "check the network; the session may have been terminated", cause: lastError },
         ),
       );
@@ -593,10 +632,6 @@ function skipMasking(url: string, proxied: boolean): boolean {
 
 function zeroMask(mask: Buffer): void {
   mask.fill(0);
-}
-
-function isRetryableAws(code: string): boolean {
-  return /Throttl|InternalServer|ServiceUnavailable|RequestTimeout/.test(code);
 }
 
 function decodeHandshakeCompleteSafe(payload: Buffer): { CustomerMessage: string } {

@@ -9,10 +9,12 @@
  * | `GET /_emulator/clock` | `{"now": ISO, "offsetSeconds": n}` |
  * | `POST /_emulator/clock` `{"advanceSeconds": N}` | moves the emulator clock forward |
  * | `GET /_emulator/sessions` | sessions without their tokens |
+ * | `POST /_emulator/outage` `{"seconds": S}` | a network outage now: connections are cut and refused for S seconds |
  */
 import type { IncomingMessage } from "node:http";
 import type { RequestLog } from "./api/request-log.js";
 import type { AdjustableClock } from "./clock.js";
+import type { NetworkOutage } from "./outage.js";
 import type { SessionRegistry } from "./sessions.js";
 
 /** What the admin routes operate on. */
@@ -20,6 +22,7 @@ export interface AdminDeps {
   requestLog: RequestLog;
   clock: AdjustableClock;
   sessions: SessionRegistry;
+  outage: NetworkOutage;
 }
 
 /** A response to write. */
@@ -32,6 +35,15 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 function clockState(clock: AdjustableClock) {
   return { now: new Date(clock.now()).toISOString(), offsetSeconds: clock.offsetMs / 1000 };
+}
+
+function numberField(body: Buffer, name: string): number | undefined {
+  try {
+    const value = (JSON.parse(body.toString("utf8")) as Record<string, unknown>)[name];
+    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Serves one `/_emulator/...` request. */
@@ -64,6 +76,15 @@ export function handleAdminRequest(
       }
       deps.clock.advance(seconds);
       return { status: 200, body: clockState(deps.clock) };
+    }
+    case "POST /_emulator/outage": {
+      const seconds = numberField(body, "seconds");
+      if (seconds === undefined || seconds <= 0)
+        return { status: 400, body: { message: 'body must be JSON like {"seconds": 60}' } };
+      // The answer goes out on this very connection, which the outage is about to cut: start it
+      // once the response is written.
+      setTimeout(() => deps.outage.start(seconds), 20);
+      return { status: 200, body: { seconds } };
     }
     case "GET /_emulator/sessions":
       return {

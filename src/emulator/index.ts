@@ -28,6 +28,7 @@ import type { Fixture } from "./fixture/types.js";
 import { DataKeyService } from "./kms-keys.js";
 import { type FaultConfig, noFaults, type Pacing } from "./options.js";
 import { renderProfiles } from "./profiles.js";
+import { NetworkOutage } from "./outage.js";
 import { createEmulatorServer, listen } from "./server.js";
 import { SessionRegistry } from "./sessions.js";
 
@@ -117,6 +118,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   let server: Server | undefined;
   let closed: Promise<void> | undefined;
   const unsubscribe: (() => void)[] = [];
+  const outage = new NetworkOutage();
+  unsubscribe.push(() => outage.close());
 
   const close = (): Promise<void> => {
     closed ??= (async () => {
@@ -173,7 +176,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       websocketBase: () => `ws://127.0.0.1:${port}`,
     };
     const requestLog = new RequestLog();
-    server = createEmulatorServer({ api, requestLog, clock, sessions, logger });
+    server = createEmulatorServer({ api, requestLog, clock, sessions, outage, logger });
+    outage.guard(server);
     try {
       port = await listen(server, options.port ?? 0);
     } catch (error) {
@@ -185,6 +189,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         },
       );
     }
+    outage.schedule(faults.outages);
     const endpointUrl = `http://127.0.0.1:${port}`;
     const files = renderProfiles(fixture, endpointUrl);
     const configFile = join(stateDir, "config");

@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
 import { processServerClock } from "../../aws/server-clock.js";
+import { parseGoDuration } from "../../config/duration.js";
+import { DEFAULT_RECONNECT_WINDOW_MS } from "../../datachannel/client.js";
 import type { DataChannel } from "../../datachannel/index.js";
 import { signUpgrade } from "../../datachannel/sign.js";
 import { RunasError } from "../../errors.js";
@@ -32,6 +34,8 @@ export interface AwsSession {
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** The SDK client of a service, built once on first use. */
   client<S extends ServiceName>(service: S): Promise<AwsClients[S]>;
+  /** `RUNAS_RECONNECT_WINDOW`: how long a lost connection is retried. */
+  reconnectWindowMs: number;
   /** Current credentials as plain values (for the external plugin's environment). */
   currentCredentials(): Promise<AwsCredentialIdentity>;
   destroy(): void;
@@ -39,11 +43,13 @@ export interface AwsSession {
 
 export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
+  const reconnectWindowMs = readReconnectWindow(ctx.env.RUNAS_RECONNECT_WINDOW);
   const { region, credentials } = await resolveCommandCredentials(input, ctx);
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
   return {
     region,
     caBundle,
+    reconnectWindowMs,
     credentials,
     client<S extends ServiceName>(service: S): Promise<AwsClients[S]> {
       let client = clients.get(service);
@@ -106,16 +112,54 @@ export async function openChannel(
         date: new Date(processServerClock.now()),
       }),
     observeDate: (date) => processServerClock.observe(date),
+    reconnectWindowMs: aws.reconnectWindowMs,
   }).catch(async (error: unknown) => {
     // The session exists on the service side: do not leave it waiting for a client that failed.
     await terminateSession(ssm, started.sessionId, ctx.logger);
     throw error;
   });
+  reportConnectionState(channel, ctx);
   // The service says why it closed a session here (e.g. the agent could not reach the port).
   channel.once("channelClosed", ({ output }: { output: string }) => {
     if (output.trim()) ctx.stderr.write(`\nSessionId: ${started.sessionId} : ${output.trim()}\n`);
   });
   return channel;
+}
+
+/**
+ * One line when a connection is lost for real (the first resume attempt failed) and one when it
+ * is back; nothing for a drop that heals at once (the service's periodic recycling).
+ */
+function reportConnectionState(channel: DataChannel, ctx: RunContext): void {
+  // A shell's terminal is raw: a bare "\n" would not return the cursor to the line start.
+  const raw = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+  const line = (text: string) => ctx.stderr.write(raw ? `\r\n${text}\r\n` : `${text}\n`);
+  channel.on("connectionLost", ({ error, windowMs }: { error: Error; windowMs: number }) => {
+    line(
+      `Connection to session ${channel.sessionId} lost (${error.message}); reconnecting for up to ${formatWindow(windowMs)}...`,
+    );
+  });
+  channel.on("reconnected", ({ afterMs }: { afterMs: number }) => {
+    line(`Session ${channel.sessionId}: reconnected after ${Math.max(1, Math.round(afterMs / 1000))} s.`);
+  });
+}
+
+function formatWindow(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 120 && seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+/** `RUNAS_RECONNECT_WINDOW` (a Go duration such as `10m`, `0` for a single attempt); default 10 min. */
+function readReconnectWindow(text: string | undefined): number {
+  if (text === undefined || text.trim() === "") return DEFAULT_RECONNECT_WINDOW_MS;
+  const seconds = parseGoDuration(text);
+  if (seconds === undefined || seconds < 0) {
+    throw new RunasError("BAD_RECONNECT_WINDOW", `invalid RUNAS_RECONNECT_WINDOW ${JSON.stringify(text)}`, {
+      hint: "give a duration such as 10m or 90s, or 0 to give up after one attempt",
+      exitCode: 2,
+    });
+  }
+  return seconds * 1000;
 }
 
 async function readCaBundle(path: string | undefined): Promise<Buffer | undefined> {

@@ -44,7 +44,8 @@ export function hasChannelFaults(config: FaultConfig): boolean {
     config.duplicatePercent > 0 ||
     config.reorderPercent > 0 ||
     config.delayMs > 0 ||
-    config.corruptDigest !== undefined
+    config.corruptDigest !== undefined ||
+    config.recycleWebsocketEverySeconds !== undefined
   );
 }
 

@@ -39,7 +39,7 @@ import type { UpgradeCheck } from "./upgrade-auth.js";
 
 /** Close code for a refused OpenDataChannel (RFC 6455 "policy violation"). */
 export const CLOSE_POLICY_VIOLATION = 1008;
-/** Close code after channel_closed. */
+/** Close code after channel_closed, and of the service's periodic recycling ("Bye"). */
 export const CLOSE_NORMAL = 1000;
 
 export interface GatewayOptions {
@@ -305,7 +305,18 @@ export class SessionGateway {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary && channel.ws === ws) channel.agent.receive(data);
     });
+    const recycle = this.#faults.recycleWebsocketEverySeconds;
+    // The real service ends data-channel websockets about hourly with a clean close (§9).
+    const recycleTimer =
+      recycle === undefined
+        ? null
+        : this.#clock.after(recycle * 1000, () => {
+            if (channel.ws !== ws || ws.readyState !== ws.OPEN) return;
+            this.#logger.debug(`data channel ${sessionId}: fault recycle-websocket-every, closing 1000 Bye`);
+            ws.close(CLOSE_NORMAL, "Bye");
+          });
     ws.on("close", () => {
+      recycleTimer?.cancel();
       if (channel.ws === ws) this.#disconnect(channel);
     });
     channel.agent.attach({ send: (frame) => shaper.send(frame) });
