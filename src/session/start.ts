@@ -104,8 +104,10 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
     },
     generateDataKey: async (keyId, encryptionContext) => {
       const kms = await options.kms();
-      const out = await kms.send(
-        new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 64, EncryptionContext: encryptionContext }),
+      const out = await onceMoreIfExpired(() =>
+        kms.send(
+          new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 64, EncryptionContext: encryptionContext }),
+        ),
       );
       if (!out.Plaintext || !out.CiphertextBlob)
         throw new RunasError("KMS_NO_KEY", "KMS returned no data key");
@@ -117,8 +119,24 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
 /** TerminateSession; failures are logged, not thrown (the session is ending anyway). */
 export async function terminateSession(ssm: SSMClient, sessionId: string, logger: Logger): Promise<void> {
   try {
-    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+    await onceMoreIfExpired(() => ssm.send(new TerminateSessionCommand({ SessionId: sessionId })));
   } catch (error) {
     logger.debug(`TerminateSession failed: ${(error as Error).message}`);
+  }
+}
+
+const EXPIRED = new Set(["ExpiredToken", "ExpiredTokenException", "RequestExpired"]);
+
+/**
+ * Runs a late call (hours into a session) and, if AWS says the credentials expired, once more:
+ * the refusal's Date header has told the credential provider the service's time, so the second
+ * attempt signs with refreshed credentials.
+ */
+export async function onceMoreIfExpired<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!EXPIRED.has((error as Error).name)) throw error;
+    return call();
   }
 }

@@ -44,7 +44,15 @@ export interface AwsSession {
 export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
   const reconnectWindowMs = readReconnectWindow(ctx.env.RUNAS_RECONNECT_WINDOW);
-  const { region, credentials } = await resolveCommandCredentials(input, ctx);
+  const resolved = await resolveCommandCredentials(input, ctx);
+  const region = resolved.region;
+  // Our provider refreshes by itself (through the profile's own flow, on the service's clock):
+  // marked memoized, the SDK asks it before every call instead of caching what it got by the
+  // local clock, so ResumeSession, TerminateSession and KMS late in a session get fresh keys.
+  const credentials: AwsCredentialIdentityProvider = Object.assign(
+    (options?: Parameters<AwsCredentialIdentityProvider>[0]) => resolved.credentials(options),
+    { memoized: true },
+  );
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
   return {
     region,
