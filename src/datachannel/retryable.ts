@@ -44,7 +44,8 @@ export function isRetryableResumeError(error: unknown): boolean {
   }
   // Websocket dials: refused, reset, timed out, HTTP 5xx/403 from the gateway (403: credentials
   // that expired meanwhile are refreshed by the next attempt's signature).
-  if (error instanceof ChannelError) return error.code === "CHANNEL_CONNECT" || error.code === "CHANNEL_FORBIDDEN";
+  if (error instanceof ChannelError)
+    return error.code === "CHANNEL_CONNECT" || error.code === "CHANNEL_FORBIDDEN";
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && NETWORK_ERRNO.test(code);
 }

@@ -27,8 +27,8 @@ import { loadFixture } from "./fixture/load.js";
 import type { Fixture } from "./fixture/types.js";
 import { DataKeyService } from "./kms-keys.js";
 import { type FaultConfig, noFaults, type Pacing } from "./options.js";
-import { renderProfiles } from "./profiles.js";
 import { NetworkOutage } from "./outage.js";
+import { renderProfiles } from "./profiles.js";
 import { createEmulatorServer, listen } from "./server.js";
 import { SessionRegistry } from "./sessions.js";
 

@@ -132,7 +132,10 @@ export function parseFaultSpec(spec: string, faults: FaultConfig = noFaults()): 
       const [after, length, extra] = needValue().split(":");
       if (after === undefined || length === undefined || extra !== undefined)
         throw new UsageError(`${what} must look like outage=AFTER:SECONDS (got "${value}")`, FAULT_HELP);
-      next.outages.push({ afterSeconds: seconds(after, `${what} AFTER`), seconds: seconds(length, `${what} SECONDS`) });
+      next.outages.push({
+        afterSeconds: seconds(after, `${what} AFTER`),
+        seconds: seconds(length, `${what} SECONDS`),
+      });
       break;
     }
     case "outage-after":

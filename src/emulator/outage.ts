@@ -51,7 +51,8 @@ export class NetworkOutage {
 
   /** Schedules the `--fault` outages, relative to now. */
   schedule(outages: readonly Outage[]): void {
-    for (const o of outages) this.#timers.push(systemClock.after(o.afterSeconds * 1000, () => this.start(o.seconds)));
+    for (const o of outages)
+      this.#timers.push(systemClock.after(o.afterSeconds * 1000, () => this.start(o.seconds)));
   }
 
   /** Cancels scheduled outages and ends the current one. */

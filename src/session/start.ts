@@ -106,7 +106,11 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
       const kms = await options.kms();
       const out = await onceMoreIfExpired(() =>
         kms.send(
-          new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 64, EncryptionContext: encryptionContext }),
+          new GenerateDataKeyCommand({
+            KeyId: keyId,
+            NumberOfBytes: 64,
+            EncryptionContext: encryptionContext,
+          }),
         ),
       );
       if (!out.Plaintext || !out.CiphertextBlob)
