@@ -154,6 +154,14 @@ export const HOST_FLAG: FlagSpec = {
   description: "Forward to this remote host through the instance instead of to the instance itself",
 };
 
+/** `ssm forward --no-reconnect`: exit when the session ends instead of starting a new one. */
+export const NO_RECONNECT_FLAG: FlagSpec = {
+  key: "noReconnect",
+  long: "--no-reconnect",
+  takesValue: false,
+  description: "Exit when the session ends instead of starting a new one on the next connection",
+};
+
 /** `ssm ssh --ec2ic` (seed wording). */
 export const EC2IC_FLAG: FlagSpec = {
   key: "ec2ic",
@@ -182,7 +190,7 @@ export const PARAMETER_FLAG: FlagSpec = {
 
 /** The flags each `ssm` subcommand defines itself (global flags and `--help` come on top). */
 export const SHELL_FLAGS: readonly FlagSpec[] = [PLUGIN_FLAG, DOCUMENT_FLAG, PARAMETER_FLAG];
-export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG];
+export const FORWARD_FLAGS: readonly FlagSpec[] = [PORT_FLAG, PLUGIN_FLAG, HOST_FLAG, NO_RECONNECT_FLAG];
 export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG];
 
 /** Flags whose next argument is their value (completion must skip it). */

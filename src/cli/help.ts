@@ -11,6 +11,7 @@ import {
   GLOBAL_FLAGS,
   HELP_FLAG,
   HOST_FLAG,
+  NO_RECONNECT_FLAG,
   PARAMETER_FLAG,
   PLUGIN_FLAG,
   PORT_FLAG,
@@ -112,7 +113,7 @@ export const FORWARD_HELP: HelpPage = {
     "otherwise a random port is used.",
   ],
   optionsTitle: "OPTIONS",
-  options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG, HOST_FLAG],
+  options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG, HOST_FLAG, NO_RECONNECT_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */

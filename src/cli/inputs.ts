@@ -63,6 +63,8 @@ export interface ForwardInput extends SsmInputBase {
   readonly localPort: number;
   /** `--host`: forward to this host through the instance; `undefined` = the instance itself. */
   readonly remoteHost: string | undefined;
+  /** False with `--no-reconnect`: a session that ends for good ends the command. */
+  readonly reconnect: boolean;
 }
 
 /** `aws-runas ssm ssh` (ssh ProxyCommand). */

@@ -176,7 +176,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       websocketBase: () => `ws://127.0.0.1:${port}`,
     };
     const requestLog = new RequestLog();
-    server = createEmulatorServer({ api, requestLog, clock, sessions, outage, logger });
+    server = createEmulatorServer({ api, requestLog, clock, sessions, outage, faults, logger });
     outage.guard(server);
     try {
       port = await listen(server, options.port ?? 0);

@@ -50,6 +50,13 @@ export interface PortSessionOptions {
   logger: Logger;
   /** Resolves when the user asks to stop (Ctrl-C / SIGTERM). */
   stop: Promise<void>;
+  /**
+   * Leave the listener open when the session ends (a healing forward starts the next session on
+   * it); its handlers from this session are removed either way.
+   */
+  keepListening?: boolean;
+  /** Connections accepted before this session was ready (the one that started it). */
+  initial?: Socket[];
 }
 
 export interface PortSessionResult {
@@ -60,7 +67,7 @@ export interface PortSessionResult {
 /** Serves connections until the session ends or `stop` resolves. */
 export async function runPortSession(options: PortSessionOptions): Promise<PortSessionResult> {
   const { channel, server, logger } = options;
-  const pending: Socket[] = [];
+  const pending: Socket[] = [...(options.initial ?? [])];
   const hold = (socket: Socket) => {
     socket.pause();
     pending.push(socket);
@@ -93,6 +100,7 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
   logger.debug(`port session mode: ${mode} (agent ${channel.agentVersion ?? "unknown"})`);
 
   let closeAll: () => void;
+  let detach: () => void;
   if (mode === "mux") {
     const mux = new MuxSession(channel, {
       client: true,
@@ -107,6 +115,7 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
     };
     for (const socket of pending.splice(0)) serve(socket);
     server.on("connection", serve);
+    detach = () => server.off("connection", serve);
     channel.on("flag", (flag: number) => {
       if (flag === FlagValue.connectToPortError) {
         logger.warn("the remote side refused a connection: nothing listens on the destination port");
@@ -117,13 +126,17 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
   } else {
     const basic = new BasicForwarder(channel, logger, announce);
     for (const socket of pending.splice(0)) basic.enqueue(socket);
-    server.on("connection", (socket: Socket) => basic.enqueue(socket));
+    const enqueue = (socket: Socket) => basic.enqueue(socket);
+    server.on("connection", enqueue);
+    detach = () => server.off("connection", enqueue);
     closeAll = () => basic.close();
   }
 
-  const outcome = await Promise.race([ended, stopped]);
-  server.close();
-  closeAll();
+  const outcome = await Promise.race([ended, stopped]).finally(() => {
+    detach();
+    if (!options.keepListening) server.close();
+    closeAll();
+  });
   if (outcome === "stop") {
     channel.terminate();
     return { mode, exitCode: 0 };

@@ -83,6 +83,7 @@ const forward = (over: Partial<Extract<CommandInput, { command: "forward" }>> = 
   localPort: 0,
   remoteHost: undefined,
   plugin: false,
+  reconnect: true,
   ...over,
 });
 const ssh = (over: Partial<Extract<CommandInput, { command: "ssh" }>> = {}): CommandInput => ({

@@ -14,6 +14,9 @@ export interface ForwardOptionValues extends GlobalOptionValues {
   plugin?: boolean;
   port?: string;
   host?: string;
+  /** commander stores `--no-reconnect` as `reconnect: false`. */
+  reconnect?: boolean;
+  noReconnect?: boolean;
 }
 
 /** Builds the forward input; throws `UsageError` for bad positionals or flags. */
@@ -33,6 +36,7 @@ export function parseForwardInput(
     localPort: opts.port === undefined ? 0 : parseLocalPort(opts.port),
     remoteHost: parseRemoteHost(opts.host),
     plugin: opts.plugin === true,
+    reconnect: opts.reconnect !== false && opts.noReconnect !== true,
   };
 }
 

@@ -30,6 +30,16 @@ export function outputSequence(frame: Buffer): number | undefined {
   return Number(frame.readBigInt64BE(Layout.sequenceNumberOffset));
 }
 
+const INPUT_TYPE = Buffer.alloc(Layout.messageTypeLength, 0x20);
+INPUT_TYPE.write(MessageType.inputStreamData, 0, "latin1");
+
+/** True for input_stream_data and output_stream_data frames (session data, not acks or control). */
+export function isStreamData(frame: Buffer): boolean {
+  if (frame.length < Layout.fixedSize) return false;
+  const type = frame.subarray(Layout.messageTypeOffset, Layout.messageTypeOffset + Layout.messageTypeLength);
+  return type.equals(OUTPUT_TYPE) || type.equals(INPUT_TYPE);
+}
+
 /** A copy of `frame` with one PayloadDigest byte flipped. */
 export function withCorruptDigest(frame: Buffer): Buffer {
   const copy = Buffer.from(frame);

@@ -31,7 +31,7 @@ import { AgentSession } from "../agent/session.js";
 import type { AgentEnvironment, AgentSessionSpec } from "../agent/types.js";
 import { type FaultConfig, noFaults } from "../options.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
-import { FaultShaper, type FaultStats, SessionFaults } from "./faults.js";
+import { FaultShaper, type FaultStats, isStreamData, SessionFaults } from "./faults.js";
 import { sessionSeed } from "./random.js";
 import { parseDataChannelUrl } from "./route.js";
 import type { SessionDirectory } from "./types.js";
@@ -39,6 +39,11 @@ import type { UpgradeCheck } from "./upgrade-auth.js";
 
 /** Close code for a refused OpenDataChannel (RFC 6455 "policy violation"). */
 export const CLOSE_POLICY_VIOLATION = 1008;
+/** channel_closed texts of the session-preference limits. */
+export const IDLE_TIMEOUT_MESSAGE = "Your session timed out due to inactivity and has been terminated.";
+export const MAX_DURATION_MESSAGE =
+  "Your session has reached its maximum session duration and has been terminated.";
+
 /** Close code after channel_closed, and of the service's periodic recycling ("Bye"). */
 export const CLOSE_NORMAL = 1000;
 
@@ -72,6 +77,9 @@ interface Channel {
   connections: number;
   /** One shaper per accepted websocket, oldest first (fault statistics). */
   shapers: FaultShaper[];
+  /** Emulator-clock ms of the session's start and of its last session data (either way). */
+  openedAt: number;
+  lastActivity: number;
 }
 
 interface Ended {
@@ -105,6 +113,7 @@ export class SessionGateway {
   readonly #pending = new Set<WebSocket>();
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  #preferenceTimer: TimerHandle | null = null;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -118,6 +127,31 @@ export class SessionGateway {
       maxPayload: 16 * 1024 * 1024,
     });
     this.#unsubscribe = options.directory.onTerminated?.((id) => this.terminate(id));
+    // Idle timeout and maximum duration run on the emulator clock, so tests can move time on.
+    this.#preferenceTimer = this.#clock.every(250, () => this.#enforcePreferences());
+  }
+
+  #serviceNow(): number {
+    return (this.#options.serviceNow ?? Date.now)();
+  }
+
+  /**
+   * The session preferences the real service enforces (ssm-protocol.md §9): ended with the
+   * agent's channel_closed text once idle or too old.
+   */
+  #enforcePreferences(): void {
+    const now = this.#serviceNow();
+    for (const channel of [...this.#channels.values()]) {
+      const { idleSessionTimeout, maxSessionDuration } = channel.spec;
+      if (maxSessionDuration !== undefined && now - channel.openedAt >= maxSessionDuration * 60_000) {
+        channel.agent.terminate(MAX_DURATION_MESSAGE);
+      } else if (
+        idleSessionTimeout !== undefined &&
+        now - channel.lastActivity >= idleSessionTimeout * 60_000
+      ) {
+        channel.agent.terminate(IDLE_TIMEOUT_MESSAGE);
+      }
+    }
   }
 
   /** Serves data-channel upgrades on `server`; other upgrade paths get 404. */
@@ -204,6 +238,7 @@ export class SessionGateway {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#preferenceTimer?.cancel();
     this.#unsubscribe?.();
     for (const server of this.#servers) server.off("upgrade", this.#onUpgrade);
     this.#servers.clear();
@@ -303,7 +338,9 @@ export class SessionGateway {
     channel.shaper = shaper;
     channel.shapers.push(shaper);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
-      if (isBinary && channel.ws === ws) channel.agent.receive(data);
+      if (!isBinary || channel.ws !== ws) return;
+      if (isStreamData(data)) channel.lastActivity = this.#serviceNow();
+      channel.agent.receive(data);
     });
     const recycle = this.#faults.recycleWebsocketEverySeconds;
     // The real service ends data-channel websockets about hourly with a clean close (§9).
@@ -319,7 +356,12 @@ export class SessionGateway {
       recycleTimer?.cancel();
       if (channel.ws === ws) this.#disconnect(channel);
     });
-    channel.agent.attach({ send: (frame) => shaper.send(frame) });
+    channel.agent.attach({
+      send: (frame) => {
+        if (isStreamData(frame)) channel.lastActivity = this.#serviceNow();
+        shaper.send(frame);
+      },
+    });
     this.#options.directory.connectionChanged?.(sessionId, true);
     this.#logger.debug(`data channel ${sessionId}: client connected (#${channel.connections})`);
     channel.agent.start();
@@ -340,6 +382,8 @@ export class SessionGateway {
       shaper: null,
       connections: 0,
       shapers: [],
+      openedAt: this.#serviceNow(),
+      lastActivity: this.#serviceNow(),
     };
     this.#channels.set(sessionId, channel);
     agent.once("end", (end) => this.#onAgentEnd(sessionId, channel, end));
