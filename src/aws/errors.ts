@@ -97,6 +97,13 @@ export function awsErrorFrom(error: unknown, operation = operationOf(error)): Ru
 
   const awsMessage = oneLine(error.message);
   const code = (error as NodeJS.ErrnoException).code;
+  if (error.name === "ProxyConnectError") {
+    // The proxy (HTTPS_PROXY / HTTP_PROXY) is down or refused: say so, naming it without credentials.
+    return new AwsError("NetworkingError", `${prefix}${awsMessage}`, {
+      hint: "check that the proxy runs, or the HTTPS_PROXY / HTTP_PROXY / NO_PROXY settings",
+      cause: error,
+    });
+  }
   if (code && NETWORK_CODES.has(code)) {
     return new AwsError("NetworkingError", `${prefix}cannot reach the AWS endpoint (${code})`, {
       hint: "check the network, proxy settings and any AWS_ENDPOINT_URL override",

@@ -103,7 +103,7 @@ export interface DataChannelOptions {
    */
   signUpgrade?: (url: string) => Promise<Record<string, string>>;
   /** Creates the TCP connection for the websocket (e.g. through an HTTP proxy); default: direct. */
-  dial?: (url: URL) => Promise<Socket>;
+  dial?: (url: URL) => Promise<Socket | null>;
   /** Sees the `Date` header of every upgrade response (the service's clock, for credential expiry). */
   observeDate?: (date: string | undefined) => void;
   /** Extra trusted CA certificates for wss:// (e.g. the contents of AWS_CA_BUNDLE). */
@@ -441,7 +441,17 @@ export class DataChannel extends Duplex {
   async #connect(): Promise<void> {
     const url = this.#streamUrl;
     const headers = await this.#upgradeHeaders(url);
-    const tunnel = this.#opts.dial ? await this.#opts.dial(new URL(url)) : null;
+    const tunnel = this.#opts.dial
+      ? await this.#opts.dial(new URL(url)).catch((error: Error) => {
+          throw new ChannelError(
+            "CHANNEL_CONNECT",
+            `cannot connect to the session gateway: ${error.message}`,
+            {
+              cause: error,
+            },
+          );
+        })
+      : null;
     if (this.#state === "closed") {
       tunnel?.destroy();
       return;

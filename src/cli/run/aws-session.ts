@@ -6,6 +6,8 @@
 import { readFile } from "node:fs/promises";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
+import { dialForWebsocket } from "../../aws/proxy-agent.js";
+import { type ProxySettings, proxySettingsFromEnv } from "../../aws/proxy-env.js";
 import { processServerClock } from "../../aws/server-clock.js";
 import { parseGoDuration } from "../../config/duration.js";
 import { DEFAULT_RECONNECT_WINDOW_MS } from "../../datachannel/client.js";
@@ -34,6 +36,8 @@ export interface AwsSession {
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** The SDK client of a service, built once on first use. */
   client<S extends ServiceName>(service: S): Promise<AwsClients[S]>;
+  /** `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, for the SDK clients and the websocket alike. */
+  proxy: ProxySettings;
   /** `RUNAS_RECONNECT_WINDOW`: how long a lost connection is retried. */
   reconnectWindowMs: number;
   /** Current credentials as plain values (for the external plugin's environment). */
@@ -44,6 +48,12 @@ export interface AwsSession {
 export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
   const reconnectWindowMs = readReconnectWindow(ctx.env.RUNAS_RECONNECT_WINDOW);
+  // A malformed proxy variable fails here, before any call; its credentials are never printed.
+  const proxy = proxySettingsFromEnv(ctx.env);
+  for (const url of [proxy.https, proxy.http]) {
+    if (url?.password) ctx.logger.addSecret(decodeURIComponent(url.password));
+    if (url?.password) ctx.logger.addSecret(url.password);
+  }
   const resolved = await resolveCommandCredentials(input, ctx);
   const region = resolved.region;
   // Our provider refreshes by itself (through the profile's own flow, on the service's clock):
@@ -57,6 +67,7 @@ export async function openAwsSession(input: SsmInput, ctx: RunContext): Promise<
   return {
     region,
     caBundle,
+    proxy,
     reconnectWindowMs,
     credentials,
     client<S extends ServiceName>(service: S): Promise<AwsClients[S]> {
@@ -120,6 +131,7 @@ export async function openChannel(
         date: new Date(processServerClock.now()),
       }),
     observeDate: (date) => processServerClock.observe(date),
+    dial: (url) => dialForWebsocket(aws.proxy, url, aws.caBundle),
     reconnectWindowMs: aws.reconnectWindowMs,
   }).catch(async (error: unknown) => {
     // The session exists on the service side: do not leave it waiting for a client that failed.
