@@ -14,6 +14,8 @@ const RETRYABLE_AWS = new Set([
   "TimeoutError",
   "RequestTimeout",
   "RequestTimeoutException",
+  // Our own per-attempt timeout (a request that hung) aborted the call.
+  "AbortError",
   "Throttling",
   "ThrottlingException",
   "TooManyRequestsException",

@@ -52,7 +52,10 @@ export async function runHealingForward(options: HealingForwardOptions): Promise
   let initial: Socket[] = [];
   for (;;) {
     let exitCode = 0;
-    let ending: string;
+    let ending = "closed by the service";
+    current.channel.once("channelClosed", ({ output }: { output: string }) => {
+      if (output.trim()) ending = output.trim().replace(/\.$/, "");
+    });
     try {
       const result = await runPortSession({
         channel: current.channel,
@@ -63,7 +66,6 @@ export async function runHealingForward(options: HealingForwardOptions): Promise
         initial,
       });
       exitCode = result.exitCode;
-      ending = "it was closed";
     } catch (error) {
       if (stopped || !options.heal) throw error;
       ending = (error as Error).message;

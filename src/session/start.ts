@@ -18,6 +18,9 @@ import { DataChannel, type DataChannelOptions } from "../datachannel/index.js";
 import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 
+/** One ResumeSession call (with the SDK's own retries) may take this long. */
+const RESUME_CALL_TIMEOUT_MS = 20_000;
+
 /** What StartSession returned, validated at the boundary. */
 export interface StartedSession {
   sessionId: string;
@@ -96,7 +99,11 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
     resume: async () => {
       logger.debug(`resuming session ${started.sessionId}`);
       try {
-        const out = await ssm.send(new ResumeSessionCommand({ SessionId: started.sessionId }));
+        // A request that hangs (packets vanish on a dead network) must not stall the resume
+        // loop: give up on this attempt and let the loop try again.
+        const out = await ssm.send(new ResumeSessionCommand({ SessionId: started.sessionId }), {
+          abortSignal: AbortSignal.timeout(RESUME_CALL_TIMEOUT_MS),
+        });
         return { tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
       } catch (error) {
         throw awsErrorFrom(error);

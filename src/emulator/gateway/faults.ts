@@ -33,11 +33,12 @@ export function outputSequence(frame: Buffer): number | undefined {
 const INPUT_TYPE = Buffer.alloc(Layout.messageTypeLength, 0x20);
 INPUT_TYPE.write(MessageType.inputStreamData, 0, "latin1");
 
-/** True for input_stream_data and output_stream_data frames (session data, not acks or control). */
-export function isStreamData(frame: Buffer): boolean {
-  if (frame.length < Layout.fixedSize) return false;
+/** Sequence number of an input_stream_data frame (client data), or undefined for anything else. */
+export function inputSequence(frame: Buffer): number | undefined {
+  if (frame.length < Layout.fixedSize) return undefined;
   const type = frame.subarray(Layout.messageTypeOffset, Layout.messageTypeOffset + Layout.messageTypeLength);
-  return type.equals(OUTPUT_TYPE) || type.equals(INPUT_TYPE);
+  if (!type.equals(INPUT_TYPE)) return undefined;
+  return Number(frame.readBigInt64BE(Layout.sequenceNumberOffset));
 }
 
 /** A copy of `frame` with one PayloadDigest byte flipped. */

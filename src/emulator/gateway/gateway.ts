@@ -31,7 +31,7 @@ import { AgentSession } from "../agent/session.js";
 import type { AgentEnvironment, AgentSessionSpec } from "../agent/types.js";
 import { type FaultConfig, noFaults } from "../options.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
-import { FaultShaper, type FaultStats, isStreamData, SessionFaults } from "./faults.js";
+import { FaultShaper, type FaultStats, inputSequence, outputSequence, SessionFaults } from "./faults.js";
 import { sessionSeed } from "./random.js";
 import { parseDataChannelUrl } from "./route.js";
 import type { SessionDirectory } from "./types.js";
@@ -77,9 +77,12 @@ interface Channel {
   connections: number;
   /** One shaper per accepted websocket, oldest first (fault statistics). */
   shapers: FaultShaper[];
-  /** Emulator-clock ms of the session's start and of its last session data (either way). */
+  /** Emulator-clock ms of the session's start and of its last new session data (either way). */
   openedAt: number;
   lastActivity: number;
+  /** Highest stream sequence numbers seen each way: retransmissions are not activity. */
+  highestInput: number;
+  highestOutput: number;
 }
 
 interface Ended {
@@ -339,7 +342,11 @@ export class SessionGateway {
     channel.shapers.push(shaper);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (!isBinary || channel.ws !== ws) return;
-      if (isStreamData(data)) channel.lastActivity = this.#serviceNow();
+      const seq = inputSequence(data);
+      if (seq !== undefined && seq > channel.highestInput) {
+        channel.highestInput = seq;
+        channel.lastActivity = this.#serviceNow();
+      }
       channel.agent.receive(data);
     });
     const recycle = this.#faults.recycleWebsocketEverySeconds;
@@ -358,7 +365,11 @@ export class SessionGateway {
     });
     channel.agent.attach({
       send: (frame) => {
-        if (isStreamData(frame)) channel.lastActivity = this.#serviceNow();
+        const seq = outputSequence(frame);
+        if (seq !== undefined && seq > channel.highestOutput) {
+          channel.highestOutput = seq;
+          channel.lastActivity = this.#serviceNow();
+        }
         shaper.send(frame);
       },
     });
@@ -384,6 +395,8 @@ export class SessionGateway {
       shapers: [],
       openedAt: this.#serviceNow(),
       lastActivity: this.#serviceNow(),
+      highestInput: -1,
+      highestOutput: -1,
     };
     this.#channels.set(sessionId, channel);
     agent.once("end", (end) => this.#onAgentEnd(sessionId, channel, end));
