@@ -32,6 +32,8 @@ export interface DayPlan {
   echoBytes: number;
   /** A shell line every this many ms. */
   tickMs: number;
+  /** Pause between echo round trips (steady traffic rather than a throughput test). Default 0. */
+  echoPauseMs?: number;
   log?: (line: string) => void;
 }
 
@@ -135,6 +137,7 @@ export async function runWorkingDay(plan: DayPlan): Promise<DayFigures> {
         assert.equal(r.received, r.sent, `echo round trip ${roundTrips} differs`);
         echoedBytes += r.bytes;
         roundTrips++;
+        if (plan.echoPauseMs) await sleep(plan.echoPauseMs);
       }
     })();
     let ticks = 0;
