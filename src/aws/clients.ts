@@ -8,6 +8,9 @@ import type { Env } from "../config/profile-name.js";
 import type { Logger } from "../log.js";
 import { addCallLogging, type RenewCredentials } from "./call-log.js";
 import { endpointFromEnv } from "./endpoint.js";
+import { ProxyingHttpAgent, TunnelingHttpsAgent } from "./proxy-agent.js";
+import { describeProxy, proxySettingsFromEnv } from "./proxy-env.js";
+import { addServerClock, processServerClock, type ServerClock } from "./server-clock.js";
 import { SERVICES, type ServiceName } from "./services.js";
 
 /** The SDK client class behind each {@link ServiceName}. */
@@ -38,9 +41,17 @@ export interface AwsClientOptions {
    * retried once. With it, a provider in `credentials` is asked on every call.
    */
   readonly renewCredentials?: RenewCredentials;
+  /** Learns the service's clock from response `Date` headers (default: the process-wide one). */
+  readonly serverClock?: ServerClock;
 }
 
 type ClientConfig = {
+  requestHandler?: {
+    httpAgent?: import("node:http").Agent;
+    httpsAgent?: import("node:https").Agent;
+    connectionTimeout?: number;
+    requestTimeout?: number;
+  };
   region: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   endpoint?: string;
@@ -53,6 +64,8 @@ type Loader<S extends ServiceName> = (
   logger: Logger,
   renew: RenewCredentials | undefined,
 ) => Promise<AwsClients[S]>;
+
+type AnyClient = AwsClients[ServiceName];
 
 /**
  * Each client package is imported only when a command first needs that service, so `--help`
@@ -100,9 +113,12 @@ export async function createClient<S extends ServiceName>(
   if (endpoint !== undefined) config.endpoint = endpoint;
   if (options.maxAttempts !== undefined) config.maxAttempts = options.maxAttempts;
   if (options.systemClockOffset !== undefined) config.systemClockOffset = options.systemClockOffset;
+  config.requestHandler = await requestHandlerFor(options.env ?? process.env, options.logger);
 
   if (endpoint !== undefined) options.logger.debug(`aws: ${SERVICES[service].label} endpoint ${endpoint}`);
-  return LOADERS[service](config, options.logger, options.renewCredentials);
+  const client = await LOADERS[service](config, options.logger, options.renewCredentials);
+  addServerClock((client as AnyClient).middlewareStack as never, options.serverClock ?? processServerClock);
+  return client;
 }
 
 /**
@@ -117,4 +133,48 @@ function sdkCredentials(options: AwsClientOptions): AwsCredentialIdentity | AwsC
   return Object.assign((identityProperties?: Record<string, unknown>) => credentials(identityProperties), {
     memoized: true,
   });
+}
+
+/** Connecting may take this long (a dead network fails here rather than hanging). */
+const CONNECTION_TIMEOUT_MS = 10_000;
+/** A request whose socket stays silent this long fails (retried by the SDK, then by resume). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+const caFiles = new Map<string, Promise<Buffer | undefined>>();
+
+/**
+ * The HTTP handler settings of every client: timeouts, the proxy from `HTTPS_PROXY` /
+ * `HTTP_PROXY` / `NO_PROXY` (see proxy-env.ts), and `AWS_CA_BUNDLE` as the trusted CAs of
+ * https:// calls (the SDK for JavaScript does not read that variable itself).
+ */
+async function requestHandlerFor(
+  env: Env,
+  logger: Logger,
+): Promise<NonNullable<ClientConfig["requestHandler"]>> {
+  const handler: NonNullable<ClientConfig["requestHandler"]> = {
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+  };
+  const settings = proxySettingsFromEnv(env);
+  const caPath = env.AWS_CA_BUNDLE;
+  let ca: Buffer | undefined;
+  if (caPath) {
+    let pending = caFiles.get(caPath);
+    if (!pending) {
+      // An unreadable bundle is reported by the command before any client exists.
+      pending = import("node:fs/promises")
+        .then(
+          (fs) => fs.readFile(caPath),
+          () => undefined,
+        )
+        .catch(() => undefined);
+      caFiles.set(caPath, pending);
+    }
+    ca = await pending;
+  }
+  if (settings.https) logger.debug(`aws: https:// through the proxy ${describeProxy(settings.https)}`);
+  if (settings.http) logger.debug(`aws: http:// through the proxy ${describeProxy(settings.http)}`);
+  if (settings.http) handler.httpAgent = new ProxyingHttpAgent(settings);
+  if (settings.https || ca) handler.httpsAgent = new TunnelingHttpsAgent(settings, ca);
+  return handler;
 }

@@ -212,6 +212,14 @@ export function classifyAwsError(error: unknown, operation = operationOf(error))
     });
 
   const awsMessage = oneLine(error.message);
+  if (error.name === "ProxyConnectError") {
+    // The proxy (HTTPS_PROXY / HTTP_PROXY) is down or refused: say so, naming it without credentials.
+    return new AwsError("NetworkingError", `${prefix}${awsMessage}`, {
+      kind: "network",
+      hint: "check that the proxy runs, or the HTTPS_PROXY / HTTP_PROXY / NO_PROXY settings",
+      cause: error,
+    });
+  }
   const networkCode = networkCodeOf(error);
   if (networkCode) {
     return new AwsError("NetworkingError", `${prefix}cannot reach the AWS endpoint (${networkCode})`, {

@@ -212,6 +212,14 @@ export const MAX_SESSIONS_FLAG: FlagSpec = {
   defaultText: "16",
 };
 
+/** `ssm forward --no-reconnect`: exit when the session ends instead of starting a new one. */
+export const NO_RECONNECT_FLAG: FlagSpec = {
+  key: "noReconnect",
+  long: "--no-reconnect",
+  takesValue: false,
+  description: "Exit when the session ends instead of starting a new one on the next connection",
+};
+
 /** `ssm ssh --ec2ic` (seed wording). */
 export const EC2IC_FLAG: FlagSpec = {
   key: "ec2ic",
@@ -298,6 +306,7 @@ export const FORWARD_FLAGS: readonly FlagSpec[] = [
   PICK_FLAG,
   ADDRESS_FLAG,
   LOCAL_FORWARD_FLAG,
+  NO_RECONNECT_FLAG,
 ];
 export const SSH_FLAGS: readonly FlagSpec[] = [EC2IC_FLAG, PLUGIN_FLAG, SSH_HOST_FLAG, PICK_FLAG];
 export const LIST_FLAGS: readonly FlagSpec[] = [JSON_FLAG, FILTER_FLAG];

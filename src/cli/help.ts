@@ -21,6 +21,7 @@ import {
   JSON_FLAG,
   LOCAL_FORWARD_FLAG,
   MAX_SESSIONS_FLAG,
+  NO_RECONNECT_FLAG,
   PARAMETER_FLAG,
   PICK_FLAG,
   PLUGIN_FLAG,
@@ -145,7 +146,7 @@ export const FORWARD_HELP: HelpPage = {
   ],
   optionsTitle: "OPTIONS",
   options: [PORT_FLAG, PLUGIN_FLAG, HELP_FLAG],
-  addedOptions: [HOST_FLAG, PICK_FLAG, ADDRESS_FLAG, LOCAL_FORWARD_FLAG],
+  addedOptions: [HOST_FLAG, PICK_FLAG, ADDRESS_FLAG, LOCAL_FORWARD_FLAG, NO_RECONNECT_FLAG],
 };
 
 /** `aws-runas ssm ssh --help` (seed text). */

@@ -75,6 +75,8 @@ export interface ForwardInput extends SsmInputBase {
    * `remotePort` / `localPort` / `remoteHost` are unused.
    */
   readonly forwards: readonly LocalForward[];
+  /** False with `--no-reconnect`: a session that ends for good ends the command. */
+  readonly reconnect: boolean;
 }
 
 /** `aws-runas ssm ssh` (ssh ProxyCommand). */

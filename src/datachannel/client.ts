@@ -11,7 +11,8 @@
  *  any state ──channel_closed / close()──► closed
  * ```
  * Events: "sessionType" (SessionTypeInfo), "ready" ({ customerMessage, encrypted }), "flag" (number),
- * "channelClosed" ({ output }), "resumed", "reconnecting" (Error).
+ * "channelClosed" ({ output }), "resumed", "reconnecting" (Error), "connectionLost" ({ error,
+ * windowMs }: the first resume attempt failed), "reconnected" ({ afterMs }: back after that).
  */
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { Duplex } from "node:stream";
@@ -46,10 +47,24 @@ import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle 
 import { type Delivery, ReliableEndpoint } from "./endpoint.js";
 import { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 import type { ChannelLimits } from "./limits.js";
+import { isPresignedUrl } from "./sign.js";
 import { TickCork } from "./tick-cork.js";
 
-/** Reported to the agent: ≥ 1.1.70 selects smux, > 1.2.331.0 turns smux keepalive off (§7). */
-export const CLIENT_VERSION = "1.2.650.0";
+/**
+ * Reported in OpenDataChannel and the HandshakeResponse: 1.2.764.0 is the oldest plugin AWS
+ * still supports (§3.1); the agent picks smux at ≥ 1.1.70 and turns smux keepalive off above
+ * 1.2.331.0 (§7.1), and both stay true.
+ */
+export const CLIENT_VERSION = "1.2.764.0";
+
+/**
+ * Default reconnect window: 10 minutes covers a short laptop sleep, a Wi-Fi change or a VPN
+ * reconnect, and stays inside the 20 minutes a session is kept by default (the idle timeout);
+ * the agent keeps unacknowledged output for about 5 minutes of resends while connected.
+ */
+export const DEFAULT_RECONNECT_WINDOW_MS = 10 * 60 * 1000;
+/** Back-off cap between resume attempts: back within 5 s of the network. */
+export const MAX_RECONNECT_DELAY_MS = 5000;
 
 export interface ResumeResult {
   /** Empty or missing means the session is gone (timed out). */
@@ -69,9 +84,27 @@ export interface DataChannelOptions {
   clientVersion?: string;
   clientId?: string;
   limits?: Partial<ChannelLimits>;
-  /** Resume attempts after a drop (the plugin makes 6 calls) and the first back-off delay. */
+  /**
+   * How long to keep trying to resume after the connection is lost (default
+   * {@link DEFAULT_RECONNECT_WINDOW_MS}); 0 makes one attempt.
+   */
+  reconnectWindowMs?: number;
+  /** At most this many resume attempts per drop (default: as many as fit in the window). */
   reconnectAttempts?: number;
+  /** First back-off delay (randomised up to twice this). */
   reconnectDelayMs?: number;
+  /** Which resume failures are worth another try (default {@link isRetryableResumeError}). */
+  isRetryable?: (error: unknown) => boolean;
+  /**
+   * Headers that sign the upgrade request (SigV4, §3.1), asked for on every (re)connect so they
+   * carry fresh credentials; not called for a presigned StreamUrl. A failure is logged and the
+   * dial goes ahead unsigned, as the plugin does.
+   */
+  signUpgrade?: (url: string) => Promise<Record<string, string>>;
+  /** Creates the TCP connection for the websocket (e.g. through an HTTP proxy); default: direct. */
+  dial?: (url: URL) => Promise<Socket | null>;
+  /** Sees the `Date` header of every upgrade response (the service's clock, for credential expiry). */
+  observeDate?: (date: string | undefined) => void;
   /** Extra trusted CA certificates for wss:// (e.g. the contents of AWS_CA_BUNDLE). */
   ca?: string | Buffer;
   /** Unsent websocket bytes above which writers are held. */
@@ -425,30 +458,54 @@ export class DataChannel extends Duplex {
   }
 
   async #connect(): Promise<void> {
+    const url = this.#streamUrl;
+    const headers = await this.#upgradeHeaders(url);
+    const tunnel = this.#opts.dial
+      ? await this.#opts.dial(new URL(url)).catch((error: Error) => {
+          throw new ChannelError(
+            "CHANNEL_CONNECT",
+            `cannot connect to the session gateway: ${error.message}`,
+            { cause: error, retryable: true },
+          );
+        })
+      : null;
+    if (this.#state === "closed") {
+      tunnel?.destroy();
+      return;
+    }
     let socket: Socket | null = null;
-    const ws = new WebSocket(this.#streamUrl, {
+    const ws = new WebSocket(url, {
       perMessageDeflate: false,
       handshakeTimeout: 45_000,
+      headers,
       ...(this.#opts.ca ? { ca: this.#opts.ca } : {}),
       // Keep the TCP/TLS socket so frames sent in one tick leave in one write (see #sendFrame).
       createConnection: ((opts: TcpNetConnectOpts & ConnectionOptions) => {
-        socket = this.#streamUrl.startsWith("wss:") ? tlsConnect(opts) : netConnect(opts);
+        const secure = url.startsWith("wss:");
+        if (tunnel) socket = secure ? tlsConnect({ ...opts, socket: tunnel }) : tunnel;
+        else socket = secure ? tlsConnect(opts) : netConnect(opts);
         return socket;
       }) as typeof netConnect,
-      ...(skipMasking(this.#streamUrl) ? { generateMask: zeroMask } : {}),
+      ...(skipMasking(url, tunnel !== null) ? { generateMask: zeroMask } : {}),
     });
+    ws.once("upgrade", (res) => this.#opts.observeDate?.(res.headers.date));
     ws.binaryType = "nodebuffer";
     await new Promise<void>((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
-      ws.once("unexpected-response", (_req, res) =>
+      ws.once("unexpected-response", (_req, res) => {
+        this.#opts.observeDate?.(res.headers.date);
+        res.resume();
+        const status = res.statusCode ?? 0;
         reject(
+          // 403 too: credentials that expired meanwhile are re-signed by the next attempt.
           new ChannelError(
-            "CHANNEL_CONNECT",
-            `the session gateway refused the connection (HTTP ${res.statusCode})`,
+            status === 403 ? "CHANNEL_FORBIDDEN" : "CHANNEL_CONNECT",
+            `the session gateway refused the connection (HTTP ${status})`,
+            { retryable: true },
           ),
-        ),
-      );
+        );
+      });
     }).catch((error: Error) => {
       ws.removeAllListeners();
       ws.on("error", () => {});
@@ -457,9 +514,11 @@ export class DataChannel extends Duplex {
         ? error
         : new ChannelError("CHANNEL_CONNECT", `cannot connect to the session gateway: ${error.message}`, {
             cause: error,
+            retryable: true,
           });
     });
-    if (this.#state === "closed") {
+    // close() may have run while the upgrade was on its way.
+    if ((this.#state as State) === "closed") {
       ws.terminate();
       return;
     }
@@ -490,6 +549,18 @@ export class DataChannel extends Duplex {
     if (this.#state === "connecting") this.#state = "waiting";
   }
 
+  async #upgradeHeaders(url: string): Promise<Record<string, string>> {
+    if (!this.#opts.signUpgrade || isPresignedUrl(url)) return {};
+    try {
+      return await this.#opts.signUpgrade(url);
+    } catch (error) {
+      this.#logger.debug(
+        `cannot sign the data channel upgrade, connecting unsigned: ${(error as Error).message}`,
+      );
+      return {};
+    }
+  }
+
   #sendFrame(ws: WebSocket, frame: Buffer): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     this.#cork?.hold();
@@ -513,18 +584,31 @@ export class DataChannel extends Duplex {
     void this.#resume();
   }
 
-  /** ResumeSession + reconnect with exponential back-off (§9): 100–200 ms, doubling, capped at 5 s. */
+  /**
+   * ResumeSession + reconnect after any close we did not ask for (the service's hourly 1000
+   * "Bye" included, §9), with capped exponential back-off (100–200 ms, doubling, at most
+   * {@link MAX_RECONNECT_DELAY_MS}) for up to `reconnectWindowMs` — long enough to ride out a
+   * laptop sleep or a network change. Only definite answers (see isRetryableResumeError) end it
+   * early. "connectionLost" is emitted when the first attempt fails, and "reconnected" (with the
+   * time it took) once a connection that was announced lost is back; a drop that heals at the
+   * first attempt (a recycle) emits neither.
+   */
   async #resume(): Promise<void> {
     if (this.#reconnecting) return;
     this.#reconnecting = true;
-    const attempts = this.#opts.reconnectAttempts ?? 6;
+    const window = this.#opts.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS;
+    const maxAttempts = this.#opts.reconnectAttempts ?? Number.POSITIVE_INFINITY;
+    const retryable = this.#opts.isRetryable ?? isRetryableResumeError;
+    const lostAt = this.#clock.now();
     let delay = (this.#opts.reconnectDelayMs ?? 100) * (1 + Math.random());
     let lastError: Error | undefined;
+    let announced = false;
     try {
-      for (let attempt = 1; attempt <= attempts; attempt++) {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (this.#state === "closed") return;
         try {
           const result = await this.#opts.resume!();
+          if ((this.#state as State) === "closed") return;
           if (!result.tokenValue) {
             this.destroy(
               new ChannelError("CHANNEL_TIMED_OUT", `Session: ${this.sessionId} timed out.`, {
@@ -537,22 +621,31 @@ export class DataChannel extends Duplex {
           this.#logger.addSecret(result.tokenValue);
           if (result.streamUrl) this.#streamUrl = result.streamUrl;
           await this.#connect();
+          if (announced) this.emit("reconnected", { afterMs: this.#clock.now() - lostAt });
           this.emit("resumed");
           return;
         } catch (error) {
           lastError = error as Error;
-          // src/aws/errors.ts decides: a definite answer (an unknown session, access denied) ends it.
-          if (error instanceof AwsError && !error.retryable) break;
-          this.emit("reconnecting", error);
+          // Decided where the error was made (src/aws/errors.ts for AWS answers, the gateway dial
+          // below): a definite answer (an unknown session, access denied) ends it at once.
+          if (!retryable(error)) break;
           this.#logger.debug(`resume attempt ${attempt} failed: ${lastError.message}`);
-          await new Promise<void>((resolve) => this.#clock.after(delay, resolve));
-          delay = Math.min(delay * 2, 5000);
+          if (!announced) {
+            announced = true;
+            this.emit("connectionLost", { error: lastError, windowMs: window });
+          }
+          this.emit("reconnecting", error);
+          const left = window - (this.#clock.now() - lostAt);
+          if (left <= 0) break;
+          await new Promise<void>((resolve) => this.#clock.after(Math.min(delay, left), resolve));
+          delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
         }
       }
+      const waited = Math.round((this.#clock.now() - lostAt) / 1000);
       this.destroy(
         new ChannelError(
           "CHANNEL_LOST",
-          `lost the connection to session ${this.sessionId} and could not resume it${lastError ? `: ${lastError.message}` : ""}`,
+          `lost the connection to session ${this.sessionId} and could not resume it${announced ? ` in ${waited} s` : ""}${lastError ? `: ${lastError.message}` : ""}`,
           { hint: "check the network; the session may have been terminated", cause: lastError },
         ),
       );
@@ -567,9 +660,19 @@ export class DataChannel extends Duplex {
  * way. Over TLS (the real service is always wss://) or on loopback no intermediary sees the
  * bytes, so masking is pure cost; a zero mask makes ws skip it.
  */
-function skipMasking(url: string): boolean {
+/**
+ * Whether a failed resume attempt is worth another try. Our errors carry the answer (AWS errors
+ * classified at the AWS boundary, gateway dials above); anything else is unexpected and gets
+ * the benefit of the doubt, bounded by the reconnect window.
+ */
+function isRetryableResumeError(error: unknown): boolean {
+  return error instanceof RunasError ? error.retryable : true;
+}
+
+function skipMasking(url: string, proxied: boolean): boolean {
   const { protocol, hostname } = new URL(url);
-  return protocol === "wss:" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "localhost";
+  if (protocol === "wss:") return true;
+  return !proxied && (hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "localhost");
 }
 
 function zeroMask(mask: Buffer): void {

@@ -329,8 +329,13 @@ export class ReliableEndpoint extends EventEmitter {
   #resendAll(): void {
     this.#backlog = [];
     this.#backlogInFlight.clear();
+    const now = this.#clock.now();
     for (const [seq, entry] of this.#outgoing) {
       entry.queued = true;
+      // The give-up deadline counts time on a connection: an outage the owner rode out (minutes,
+      // with no transport attached) must not fail the channel the moment it is back.
+      entry.firstSent = now;
+      entry.retransmissions = 0;
       this.#backlog.push(seq);
     }
     if (this.#backlog.length > 0) this.#wasCongested = true;

@@ -9,10 +9,15 @@
  * | `GET /_emulator/clock` | `{"now": ISO, "offsetSeconds": n}` |
  * | `POST /_emulator/clock` `{"advanceSeconds": N}` | moves the emulator clock forward |
  * | `GET /_emulator/sessions` | sessions without their tokens |
+ * | `POST /_emulator/sessions/<id>/terminate` | ends a session as TerminateSession from elsewhere would |
+ * | `POST /_emulator/instances/<id>/restart-agent` `{"seconds": S}` | the instance's agent restarts: its sessions end, StartSession answers TargetNotConnected for S seconds (default 3) |
+ * | `POST /_emulator/outage` `{"seconds": S}` | a network outage now: connections are cut and refused for S seconds |
  */
 import type { IncomingMessage } from "node:http";
 import type { RequestLog } from "./api/request-log.js";
 import type { AdjustableClock } from "./clock.js";
+import type { FaultConfig } from "./options.js";
+import type { NetworkOutage } from "./outage.js";
 import type { SessionRegistry } from "./sessions.js";
 
 /** What the admin routes operate on. */
@@ -20,6 +25,8 @@ export interface AdminDeps {
   requestLog: RequestLog;
   clock: AdjustableClock;
   sessions: SessionRegistry;
+  outage: NetworkOutage;
+  faults: FaultConfig;
 }
 
 /** A response to write. */
@@ -34,6 +41,15 @@ function clockState(clock: AdjustableClock) {
   return { now: new Date(clock.now()).toISOString(), offsetSeconds: clock.offsetMs / 1000 };
 }
 
+function numberField(body: Buffer, name: string): number | undefined {
+  try {
+    const value = (JSON.parse(body.toString("utf8")) as Record<string, unknown>)[name];
+    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Serves one `/_emulator/...` request. */
 export function handleAdminRequest(
   req: IncomingMessage,
@@ -44,6 +60,30 @@ export function handleAdminRequest(
   if (!LOOPBACK.has(req.socket.remoteAddress ?? ""))
     return { status: 403, body: { message: "admin routes are for 127.0.0.1 only" } };
   const method = req.method ?? "GET";
+  const sessionAction = /^\/_emulator\/sessions\/([^/]+)\/terminate$/.exec(path);
+  if (method === "POST" && sessionAction) {
+    const id = decodeURIComponent(sessionAction[1] ?? "");
+    return deps.sessions.terminate(id)
+      ? { status: 200, body: { sessionId: id } }
+      : { status: 404, body: { message: `no active session ${id}` } };
+  }
+  const restart = /^\/_emulator\/instances\/([^/]+)\/restart-agent$/.exec(path);
+  if (method === "POST" && restart) {
+    const id = decodeURIComponent(restart[1] ?? "");
+    const seconds = body.length === 0 ? 3 : (numberField(body, "seconds") ?? 3);
+    // While the agent is down StartSession answers TargetNotConnected, as for an offline agent.
+    deps.faults.targetNotConnected.push(id);
+    setTimeout(() => {
+      const at = deps.faults.targetNotConnected.indexOf(id);
+      if (at >= 0) deps.faults.targetNotConnected.splice(at, 1);
+    }, seconds * 1000).unref();
+    const ended = deps.sessions
+      .list()
+      .filter((s) => s.target === id && s.state !== "Terminated")
+      .map((s) => s.sessionId);
+    for (const sessionId of ended) deps.sessions.terminate(sessionId, "emulator");
+    return { status: 200, body: { instanceId: id, endedSessions: ended, downSeconds: seconds } };
+  }
   switch (`${method} ${path}`) {
     case "GET /_emulator/requests":
       return { status: 200, body: deps.requestLog.entries() };
@@ -64,6 +104,15 @@ export function handleAdminRequest(
       }
       deps.clock.advance(seconds);
       return { status: 200, body: clockState(deps.clock) };
+    }
+    case "POST /_emulator/outage": {
+      const seconds = numberField(body, "seconds");
+      if (seconds === undefined || seconds <= 0)
+        return { status: 400, body: { message: 'body must be JSON like {"seconds": 60}' } };
+      // The answer goes out on this very connection, which the outage is about to cut: start it
+      // once the response is written.
+      setTimeout(() => deps.outage.start(seconds), 20);
+      return { status: 200, body: { seconds } };
     }
     case "GET /_emulator/sessions":
       return {

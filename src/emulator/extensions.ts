@@ -7,6 +7,7 @@
  */
 import type { Server } from "node:http";
 import type { Logger } from "../log.js";
+import type { IdentityStore } from "./api/identity.js";
 import type { RequestLog } from "./api/request-log.js";
 import type { AuthorizedKeyStore } from "./authorized-keys.js";
 import type { AdjustableClock } from "./clock.js";
@@ -24,6 +25,10 @@ export interface EmulatorContext {
   dataKeys: DataKeyService;
   authorizedKeys: AuthorizedKeyStore;
   faults: FaultConfig;
+  /** Who holds which access keys (the gateway checks signed upgrades against it). */
+  identities: IdentityStore;
+  /** `--require-signed-channel`: the gateway refuses unsigned websocket upgrades. */
+  requireSignedChannel: boolean;
   pacing: Pacing;
   /** Requested DNS port (0 = any free port). */
   dnsPort: number;

@@ -24,6 +24,7 @@ import type { Fixture } from "./fixture/types.js";
 import { gatewayExtension } from "./gateway/index.js";
 import { DataKeyService } from "./kms-keys.js";
 import { type FaultConfig, noFaults, type Pacing } from "./options.js";
+import { NetworkOutage } from "./outage.js";
 import { renderProfiles } from "./profiles.js";
 import { createEmulatorServer, listen } from "./server.js";
 import { SessionRegistry } from "./sessions.js";
@@ -55,6 +56,8 @@ export interface StartEmulatorOptions {
   dnsPort?: number;
   pacing?: Pacing;
   faults?: Partial<FaultConfig>;
+  /** Refuse data-channel upgrades without a SigV4 signature (`--require-signed-channel`). */
+  requireSignedChannel?: boolean;
   /** State directory; default a fresh temp dir that `close()` removes. */
   stateDir?: string;
   logger?: Logger;
@@ -115,6 +118,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   let server: Server | undefined;
   let closed: Promise<void> | undefined;
   const unsubscribe: (() => void)[] = [];
+  const outage = new NetworkOutage();
+  unsubscribe.push(() => outage.close());
 
   const close = (): Promise<void> => {
     closed ??= (async () => {
@@ -171,7 +176,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       websocketBase: () => `ws://127.0.0.1:${port}`,
     };
     const requestLog = new RequestLog();
-    server = createEmulatorServer({ api, requestLog, clock, sessions, logger });
+    server = createEmulatorServer({ api, requestLog, clock, sessions, outage, faults, logger });
+    outage.guard(server);
     try {
       port = await listen(server, options.port ?? 0);
     } catch (error) {
@@ -183,6 +189,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         },
       );
     }
+    outage.schedule(faults.outages);
     const endpointUrl = `http://127.0.0.1:${port}`;
     const files = renderProfiles(fixture, endpointUrl);
     const configFile = join(stateDir, "config");
@@ -197,6 +204,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       dataKeys,
       authorizedKeys,
       faults,
+      identities,
+      requireSignedChannel: options.requireSignedChannel ?? false,
       pacing: options.pacing ?? "none",
       dnsPort: options.dnsPort ?? 0,
       httpServer: server,

@@ -60,6 +60,7 @@ function childArguments(raw: ProgramOptions): string[] {
   if (raw.pacing !== undefined) args.push("--pacing", raw.pacing);
   for (const fault of raw.fault ?? []) args.push("--fault", fault);
   if (raw.stateDir !== undefined) args.push("--state-dir", raw.stateDir);
+  if (raw.requireSignedChannel) args.push("--require-signed-channel");
   for (let i = 0; i < (raw.verbose ?? 0); i++) args.push("-v");
   return [...args, "--ready-fd", String(READY_FD)];
 }
@@ -114,6 +115,7 @@ async function serve(raw: ProgramOptions, readyFd: number | undefined): Promise<
     pacing: options.pacing,
     faults: options.faults,
     stateDir: options.stateDir,
+    requireSignedChannel: options.requireSignedChannel,
     logger,
   });
   if (readyFd === undefined) process.stdout.write(formatExports(emulator.env));
@@ -152,6 +154,7 @@ function buildProgram(): Command {
       "--state-dir <dir>",
       "directory for config, credentials and state files (default: a temp dir removed on exit)",
     )
+    .option("--require-signed-channel", "refuse data-channel websockets whose upgrade is not SigV4-signed")
     .option("-v, --verbose", "log API calls to stderr (repeat for more)", (_: string, n: number) => n + 1, 0)
     .option(
       "--detach",

@@ -30,10 +30,28 @@ export interface FaultConfig {
   delayMs: number;
   /** `corrupt-digest=N`: the N-th message toward the client (1-based) gets a wrong digest. */
   corruptDigest: number | undefined;
+  /**
+   * `recycle-websocket-every=SECONDS`: the gateway ends each client websocket this long after it
+   * opened with a clean close (1000, "Bye"), as the real service does about hourly; the agent
+   * side stays and the client has to resume.
+   */
+  recycleWebsocketEverySeconds: number | undefined;
+  /**
+   * `outage-after=SECONDS,seconds=S` (or `outage=AFTER:S`): SECONDS after start the network
+   * "goes away" for S seconds: the client's websockets are cut, and the API and the gateway accept
+   * TCP connections and drop them at once. The agent side stays. Repeatable.
+   */
+  outages: Outage[];
   /** `refuse-resume`: ResumeSession answers without a TokenValue (the "session timed out" reply). */
   refuseResume: boolean;
   /** `target-not-connected=<id>` (repeatable): StartSession to these targets fails with TargetNotConnected. */
   targetNotConnected: string[];
+}
+
+/** One network outage: from `afterSeconds` after the emulator started, for `seconds`. */
+export interface Outage {
+  afterSeconds: number;
+  seconds: number;
 }
 
 /** A configuration with no faults. */
@@ -44,17 +62,26 @@ export function noFaults(): FaultConfig {
     reorderPercent: 0,
     delayMs: 0,
     corruptDigest: undefined,
+    recycleWebsocketEverySeconds: undefined,
+    outages: [],
     refuseResume: false,
     targetNotConnected: [],
   };
 }
 
 const FAULT_HELP =
-  "faults: drop-websocket-after=N, duplicate=P, reorder=P, delay=MS, corrupt-digest=N, refuse-resume, target-not-connected=ID";
+  "faults: drop-websocket-after=N, duplicate=P, reorder=P, delay=MS, corrupt-digest=N, recycle-websocket-every=SECONDS, outage=AFTER:SECONDS (or outage-after=N,seconds=S), refuse-resume, target-not-connected=ID";
 
 function wholeNumber(text: string, what: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
     throw new UsageError(`${what} must be a whole number from ${min} to ${max} (got "${text}")`);
+  }
+  return Number(text);
+}
+
+function seconds(text: string, what: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0 || Number(text) > 86_400) {
+    throw new UsageError(`${what} must be a number of seconds above 0, at most 86400 (got "${text}")`);
   }
   return Number(text);
 }
@@ -77,7 +104,11 @@ export function parseFaultSpec(spec: string, faults: FaultConfig = noFaults()): 
       throw new UsageError(`${what} needs a value (${name}=...)`, FAULT_HELP);
     return value;
   };
-  const next: FaultConfig = { ...faults, targetNotConnected: [...faults.targetNotConnected] };
+  const next: FaultConfig = {
+    ...faults,
+    targetNotConnected: [...faults.targetNotConnected],
+    outages: [...faults.outages],
+  };
   switch (name) {
     case "drop-websocket-after":
       next.dropWebsocketAfter = wholeNumber(needValue(), what, 1, Number.MAX_SAFE_INTEGER);
@@ -94,6 +125,29 @@ export function parseFaultSpec(spec: string, faults: FaultConfig = noFaults()): 
     case "corrupt-digest":
       next.corruptDigest = wholeNumber(needValue(), what, 1, Number.MAX_SAFE_INTEGER);
       break;
+    case "recycle-websocket-every":
+      next.recycleWebsocketEverySeconds = seconds(needValue(), what);
+      break;
+    case "outage": {
+      const [after, length, extra] = needValue().split(":");
+      if (after === undefined || length === undefined || extra !== undefined)
+        throw new UsageError(`${what} must look like outage=AFTER:SECONDS (got "${value}")`, FAULT_HELP);
+      next.outages.push({
+        afterSeconds: seconds(after, `${what} AFTER`),
+        seconds: seconds(length, `${what} SECONDS`),
+      });
+      break;
+    }
+    case "outage-after":
+      // `outage-after=N,seconds=S`: the comma makes `seconds=S` a spec of its own (below).
+      next.outages.push({ afterSeconds: seconds(needValue(), what), seconds: 60 });
+      break;
+    case "seconds": {
+      const last = next.outages.at(-1);
+      if (!last) throw new UsageError("--fault seconds=S must follow outage-after=N", FAULT_HELP);
+      next.outages[next.outages.length - 1] = { ...last, seconds: seconds(needValue(), what) };
+      break;
+    }
     case "refuse-resume":
       if (value !== undefined) throw new UsageError(`${what} takes no value`, FAULT_HELP);
       next.refuseResume = true;
@@ -128,6 +182,7 @@ export interface RawEmulatorOptions {
   pacing?: string;
   fault?: string[];
   stateDir?: string;
+  requireSignedChannel?: boolean;
 }
 
 /** Typed emulator options. */
@@ -142,6 +197,8 @@ export interface EmulatorOptions {
   faults: FaultConfig;
   /** Where config, credentials and state files go; a fresh temp dir (removed on exit) when absent. */
   stateDir: string | undefined;
+  /** `--require-signed-channel`: refuse unsigned data-channel upgrades. */
+  requireSignedChannel: boolean;
 }
 
 function port(text: string | undefined, option: string): number {
@@ -163,5 +220,6 @@ export function parseEmulatorOptions(raw: RawEmulatorOptions): EmulatorOptions {
     pacing: pacing as Pacing,
     faults: parseFaults(raw.fault ?? []),
     stateDir: raw.stateDir,
+    requireSignedChannel: raw.requireSignedChannel ?? false,
   };
 }

@@ -82,7 +82,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
     body,
   };
   const out = await handleApiRequest(request, deps.api, deps.requestLog, deps.logger);
-  send(res, out.status, out.headers, out.body);
+  // AWS stamps responses with its own time; clients learn the service's clock from it.
+  send(res, out.status, { ...out.headers, date: new Date(deps.clock.now()).toUTCString() }, out.body);
 }
 
 /** Creates the (not yet listening) server. */

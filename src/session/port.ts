@@ -51,10 +51,19 @@ export interface PortSessionOptions {
   logger: Logger;
   /** Resolves when the user asks to stop (Ctrl-C / SIGTERM / SIGHUP): see `ending.ts`. */
   stop: Promise<StopReason>;
+  /**
+   * Leave the listener open when the session ends (a healing forward starts the next session on
+   * it); its handlers from this session are removed either way.
+   */
+  keepListening?: boolean;
+  /** Connections accepted before this session was ready (the one that started it). */
+  initial?: Socket[];
 }
 
 export interface PortSessionResult {
   mode: PortMode;
+  /** False when it ended before the session was ready (the agent refused it). */
+  ready: boolean;
   /** How it ended; the caller terminates the session (flag and API) and picks the exit code. */
   outcome: SessionOutcome;
 }
@@ -62,7 +71,7 @@ export interface PortSessionResult {
 /** Serves connections until the session ends or `stop` resolves. */
 export async function runPortSession(options: PortSessionOptions): Promise<PortSessionResult> {
   const { channel, server, logger } = options;
-  const pending: Socket[] = [];
+  const pending: Socket[] = [...(options.initial ?? [])];
   const hold = (socket: Socket) => {
     socket.pause();
     pending.push(socket);
@@ -86,12 +95,13 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
     // Ended before the session ever started: the agent refused it (channel_closed says why).
     server.off("connection", hold);
     for (const socket of pending.splice(0)) socket.destroy();
-    return { mode, outcome: first };
+    return { mode, ready: false, outcome: first };
   }
   server.off("connection", hold);
   logger.debug(`port session mode: ${mode} (agent ${channel.agentVersion ?? "unknown"})`);
 
   let closeAll: () => void;
+  let detach: () => void;
   if (mode === "mux") {
     const mux = new MuxSession(channel, {
       client: true,
@@ -106,6 +116,7 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
     };
     for (const socket of pending.splice(0)) serve(socket);
     server.on("connection", serve);
+    detach = () => server.off("connection", serve);
     channel.on("flag", (flag: number) => {
       if (flag === FlagValue.connectToPortError) {
         logger.warn("the remote side refused a connection: nothing listens on the destination port");
@@ -116,15 +127,18 @@ export async function runPortSession(options: PortSessionOptions): Promise<PortS
   } else {
     const basic = new BasicForwarder(channel, logger, announce);
     for (const socket of pending.splice(0)) basic.enqueue(socket);
-    server.on("connection", (socket: Socket) => basic.enqueue(socket));
+    const enqueue = (socket: Socket) => basic.enqueue(socket);
+    server.on("connection", enqueue);
+    detach = () => server.off("connection", enqueue);
     closeAll = () => basic.close();
   }
 
   try {
-    return { mode, outcome: await ended };
+    return { mode, ready: true, outcome: await ended };
   } finally {
+    detach();
     // Also when the channel died with an error: open local connections would keep us alive.
-    server.close();
+    if (!options.keepListening) server.close();
     closeAll();
   }
 }

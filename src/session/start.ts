@@ -18,6 +18,9 @@ import { DataChannel, type DataChannelOptions } from "../datachannel/index.js";
 import { RunasError } from "../errors.js";
 import type { Logger } from "../log.js";
 
+/** One ResumeSession call (with the SDK's own retries) may take this long. */
+const RESUME_CALL_TIMEOUT_MS = 20_000;
+
 /** What StartSession returned, validated at the boundary. */
 export interface StartedSession {
   sessionId: string;
@@ -69,6 +72,13 @@ export interface OpenChannelOptions {
   limits?: DataChannelOptions["limits"];
   /** Extra trusted CAs for the websocket (`AWS_CA_BUNDLE`, as the SDK honours it for API calls). */
   ca?: Buffer;
+  /** SigV4 headers for the websocket upgrade (fresh credentials on every reconnect). */
+  signUpgrade?: DataChannelOptions["signUpgrade"];
+  /** The websocket's TCP connection (proxy tunnel). */
+  dial?: DataChannelOptions["dial"];
+  observeDate?: DataChannelOptions["observeDate"];
+  /** How long to keep trying to resume after the connection is lost. */
+  reconnectWindowMs?: number;
 }
 
 /** Opens the websocket data channel with resume and KMS wired to the session's own credentials. */
@@ -76,6 +86,10 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
   const { ssm, started, logger } = options;
   return DataChannel.open({
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.signUpgrade ? { signUpgrade: options.signUpgrade } : {}),
+    ...(options.dial ? { dial: options.dial } : {}),
+    ...(options.observeDate ? { observeDate: options.observeDate } : {}),
+    ...(options.reconnectWindowMs !== undefined ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
     streamUrl: started.streamUrl,
     tokenValue: started.tokenValue,
     sessionId: started.sessionId,
@@ -85,7 +99,11 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
     resume: async () => {
       logger.debug(`resuming session ${started.sessionId}`);
       try {
-        const out = await ssm.send(new ResumeSessionCommand({ SessionId: started.sessionId }));
+        // A request that hangs (packets vanish on a dead network) must not stall the resume
+        // loop: give up on this attempt and let the loop try again.
+        const out = await ssm.send(new ResumeSessionCommand({ SessionId: started.sessionId }), {
+          abortSignal: AbortSignal.timeout(RESUME_CALL_TIMEOUT_MS),
+        });
         return { tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
       } catch (error) {
         throw awsErrorFrom(error);
@@ -94,7 +112,11 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
     generateDataKey: async (keyId, encryptionContext) => {
       const kms = await options.kms();
       const out = await kms.send(
-        new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 64, EncryptionContext: encryptionContext }),
+        new GenerateDataKeyCommand({
+          KeyId: keyId,
+          NumberOfBytes: 64,
+          EncryptionContext: encryptionContext,
+        }),
       );
       if (!out.Plaintext || !out.CiphertextBlob)
         throw new RunasError("KMS_NO_KEY", "KMS returned no data key");

@@ -71,7 +71,7 @@ const SUBCOMMANDS: { title: string; argv: string[]; aliasArgv?: string[]; added:
     title: "Forward subcommand help",
     argv: ["ssm", "forward", "--help"],
     aliasArgv: ["ssm", "fwd", "-h"],
-    added: ["--host value ", "--pick ", "--address value ", "--local value, -L value "],
+    added: ["--host value ", "--pick ", "--address value ", "--local value, -L value ", "--no-reconnect "],
   },
   {
     title: "SSH subcommand help",

@@ -88,6 +88,7 @@ const forward = (over: Partial<Extract<CommandInput, { command: "forward" }>> = 
   plugin: false,
   bindAddress: "127.0.0.1",
   forwards: [],
+  reconnect: true,
   ...over,
 });
 const ssh = (over: Partial<Extract<CommandInput, { command: "ssh" }>> = {}): CommandInput => ({

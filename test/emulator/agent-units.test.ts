@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { CLIENT_VERSION } from "../../src/datachannel/client.js";
 import { DRAIN_MARKER, DrainMarkerScanner } from "../../src/emulator/agent/drain-marker.js";
 import {
   AgentError,
@@ -28,6 +29,17 @@ const portSpec: AgentSessionSpec = {
 };
 
 describe("agent version rules", () => {
+  test("our ClientVersion is at least 1.2.764.0 (oldest supported plugin) and gets smux without keepalive", () => {
+    assert.ok(compareVersions(CLIENT_VERSION, "1.2.764.0")! >= 0);
+    const mode = choosePortMode({
+      type: "LocalPortForwarding",
+      clientVersion: CLIENT_VERSION,
+      agentVersion: "3.3.40.0",
+    });
+    assert.equal(mode.mode, "mux");
+    assert.equal(mode.keepAlive, false);
+  });
+
   test("compareVersions: numeric per component, longer wins on a tie, junk is undefined", () => {
     assert.ok(compareVersions("1.1.70", "1.1.70")! === 0);
     assert.ok(compareVersions("1.1.70.0", "1.1.70")! > 0);

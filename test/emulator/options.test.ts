@@ -12,7 +12,19 @@ describe("parseEmulatorOptions", () => {
       pacing: "none",
       faults: noFaults(),
       stateDir: undefined,
+      requireSignedChannel: false,
     });
+  });
+
+  test("recycle and outage faults", () => {
+    const f = parseFaults(["recycle-websocket-every=1.5", "outage=30:60", "outage-after=90,seconds=5"]);
+    assert.equal(f.recycleWebsocketEverySeconds, 1.5);
+    assert.deepEqual(f.outages, [
+      { afterSeconds: 30, seconds: 60 },
+      { afterSeconds: 90, seconds: 5 },
+    ]);
+    for (const bad of ["recycle-websocket-every=0", "outage=30", "outage=a:1", "seconds=5"])
+      assert.throws(() => parseFaults([bad]), /--fault|outage/, bad);
   });
 
   test("all options", () => {
@@ -23,7 +35,9 @@ describe("parseEmulatorOptions", () => {
       pacing: "realistic",
       fault: ["delay=20", "refuse-resume"],
       stateDir: "/tmp/x",
+      requireSignedChannel: true,
     });
+    assert.equal(o.requireSignedChannel, true);
     assert.equal(o.port, 8123);
     assert.equal(o.dnsPort, 5353);
     assert.equal(o.pacing, "realistic");
@@ -67,6 +81,8 @@ describe("fault specs", () => {
       reorderPercent: 12.5,
       delayMs: 3,
       corruptDigest: 2,
+      recycleWebsocketEverySeconds: undefined,
+      outages: [],
       refuseResume: true,
       targetNotConnected: ["i-0123456789abcdef0", "mi-0123456789abcdef0"],
     });

@@ -19,6 +19,9 @@ export interface ForwardOptionValues extends GlobalOptionValues {
   address?: string;
   /** Each `-L` value in order. */
   local?: string[];
+  /** commander stores `--no-reconnect` as `reconnect: false`. */
+  reconnect?: boolean;
+  noReconnect?: boolean;
 }
 
 /** Builds the forward input; throws `UsageError` for bad positionals or flags. */
@@ -50,6 +53,7 @@ export function parseForwardInput(
     plugin,
     bindAddress,
     forwards: [],
+    reconnect: wantsReconnect(opts),
   };
 }
 
@@ -89,7 +93,12 @@ function parseMultiForward(
     plugin: false,
     bindAddress,
     forwards: (opts.local ?? []).map(parseLocalForward),
+    reconnect: wantsReconnect(opts),
   };
+}
+
+function wantsReconnect(opts: ForwardOptionValues): boolean {
+  return opts.reconnect !== false && opts.noReconnect !== true;
 }
 
 /** `--port`: a whole number 1..65535. 0 is refused: a random port is what leaving -p out gives. */

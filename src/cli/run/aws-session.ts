@@ -6,7 +6,13 @@
 import { readFile } from "node:fs/promises";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsClients, createClient, type ServiceName } from "../../aws/index.js";
+import { dialForWebsocket } from "../../aws/proxy-agent.js";
+import { type ProxySettings, proxySettingsFromEnv } from "../../aws/proxy-env.js";
+import { processServerClock } from "../../aws/server-clock.js";
+import { parseGoDuration } from "../../config/duration.js";
+import { DEFAULT_RECONNECT_WINDOW_MS } from "../../datachannel/client.js";
 import type { DataChannel } from "../../datachannel/index.js";
+import { signUpgrade } from "../../datachannel/sign.js";
 import { RunasError } from "../../errors.js";
 import { openSessionChannel, type StartedSession } from "../../session/start.js";
 import {
@@ -31,6 +37,10 @@ export interface AwsSession {
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** The SDK client of a service, built once on first use. */
   client<S extends ServiceName>(service: S): Promise<AwsClients[S]>;
+  /** `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, for the SDK clients and the websocket alike. */
+  proxy: ProxySettings;
+  /** `RUNAS_RECONNECT_WINDOW`: how long a lost connection is retried. */
+  reconnectWindowMs: number;
   /** Current credentials as plain values (for the external plugin's environment). */
   currentCredentials(): Promise<AwsCredentialIdentity>;
   destroy(): void;
@@ -38,11 +48,20 @@ export interface AwsSession {
 
 export async function openAwsSession(input: CredentialInput, ctx: RunContext): Promise<AwsSession> {
   const caBundle = await readCaBundle(ctx.env.AWS_CA_BUNDLE);
+  const reconnectWindowMs = readReconnectWindow(ctx.env.RUNAS_RECONNECT_WINDOW);
+  // A malformed proxy variable fails here, before any call; its credentials are never printed.
+  const proxy = proxySettingsFromEnv(ctx.env);
+  for (const url of [proxy.https, proxy.http]) {
+    if (url?.password) ctx.logger.addSecret(decodeURIComponent(url.password));
+    if (url?.password) ctx.logger.addSecret(url.password);
+  }
   const { region, credentials, renewCredentials } = await resolveCommandCredentials(input, ctx);
   const clients = new Map<ServiceName, Promise<AwsClients[ServiceName]>>();
   return {
     region,
     caBundle,
+    proxy,
+    reconnectWindowMs,
     credentials,
     client<S extends ServiceName>(service: S): Promise<AwsClients[S]> {
       let client = clients.get(service);
@@ -114,14 +133,62 @@ export async function openChannel(
   target: string,
   ctx: RunContext,
 ): Promise<DataChannel> {
-  return openSessionChannel({
+  const channel = await openSessionChannel({
     ssm: await aws.client("ssm"),
     kms: () => aws.client("kms"),
     started,
     target,
     logger: ctx.logger,
     ...(aws.caBundle ? { ca: aws.caBundle } : {}),
+    signUpgrade: async (url) =>
+      signUpgrade({
+        url,
+        region: aws.region,
+        credentials: await aws.currentCredentials(),
+        date: new Date(processServerClock.now()),
+      }),
+    observeDate: (date) => processServerClock.observe(date),
+    dial: (url) => dialForWebsocket(aws.proxy, url, aws.caBundle),
+    reconnectWindowMs: aws.reconnectWindowMs,
   });
+  reportConnectionState(channel, ctx);
+  return channel;
+}
+
+/**
+ * One line when a connection is lost for real (the first resume attempt failed) and one when it
+ * is back; nothing for a drop that heals at once (the service's periodic recycling).
+ */
+function reportConnectionState(channel: DataChannel, ctx: RunContext): void {
+  // A shell's terminal is raw: a bare "\n" would not return the cursor to the line start.
+  const raw = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+  const line = (text: string) => ctx.stderr.write(raw ? `\r\n${text}\r\n` : `${text}\n`);
+  channel.on("connectionLost", ({ error, windowMs }: { error: Error; windowMs: number }) => {
+    line(
+      `Connection to session ${channel.sessionId} lost (${error.message}); reconnecting for up to ${formatWindow(windowMs)}...`,
+    );
+  });
+  channel.on("reconnected", ({ afterMs }: { afterMs: number }) => {
+    line(`Session ${channel.sessionId}: reconnected after ${Math.max(1, Math.round(afterMs / 1000))} s.`);
+  });
+}
+
+function formatWindow(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 120 && seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+/** `RUNAS_RECONNECT_WINDOW` (a Go duration such as `10m`, `0` for a single attempt); default 10 min. */
+function readReconnectWindow(text: string | undefined): number {
+  if (text === undefined || text.trim() === "") return DEFAULT_RECONNECT_WINDOW_MS;
+  const seconds = parseGoDuration(text);
+  if (seconds === undefined || seconds < 0) {
+    throw new RunasError("BAD_RECONNECT_WINDOW", `invalid RUNAS_RECONNECT_WINDOW ${JSON.stringify(text)}`, {
+      hint: "give a duration such as 10m or 90s, or 0 to give up after one attempt",
+      exitCode: 2,
+    });
+  }
+  return seconds * 1000;
 }
 
 async function readCaBundle(path: string | undefined): Promise<Buffer | undefined> {

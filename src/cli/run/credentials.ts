@@ -1,6 +1,7 @@
 /** The credentials and region a session command runs with (cli-reference §1–2). */
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { RenewCredentials } from "../../aws/index.js";
+import { processServerClock } from "../../aws/server-clock.js";
 import { resolveCredentials } from "../../credentials/index.js";
 import { RunasError } from "../../errors.js";
 import type { RunContext } from "../context.js";
@@ -33,7 +34,13 @@ export async function resolveCommandCredentials(
         whoami: g.whoami,
       },
     },
-    { logger: ctx.logger, writeErr: (text) => ctx.stderr.write(`${text}\n`) },
+    {
+      logger: ctx.logger,
+      writeErr: (text) => ctx.stderr.write(`${text}\n`),
+      // Expiry is judged on the service's clock (learned from response Date headers), so a session
+      // that outlives its credentials refreshes them before AWS would refuse them.
+      now: () => processServerClock.now(),
+    },
   );
   if (!resolved.region) {
     throw new RunasError("NO_REGION", `no AWS region for profile "${resolved.profile.name}"`, {

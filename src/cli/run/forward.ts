@@ -1,9 +1,11 @@
 /** Runs `aws-runas ssm forward`: listener → credentials → target → StartSession → port session. */
 import { exposureWarning } from "../../forward/bind.js";
-import { listenLocal, runPortSession } from "../../session/port.js";
-import { type StartSessionRequest, startSession } from "../../session/start.js";
+import { type ForwardSession, runHealingForward } from "../../session/heal.js";
+import { listenLocal } from "../../session/port.js";
+import { type StartedSession, type StartSessionRequest, startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ForwardInput } from "../inputs.js";
+import { formatError } from "../report.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
 import { preparePluginFor, runWithPlugin } from "./plugin.js";
 import { exitCodeFor, runStartedSession } from "./session-end.js";
@@ -53,20 +55,39 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
 
     const start = () => startSession(ssm, request, ctx.logger);
     return await runStartedSession({ command: "forward", ssm, ctx, start }, async (started, scope) => {
-      const channel = await openChannel(aws, started, instanceId, ctx);
-      scope.setChannel(channel);
+      const open = async (session: StartedSession): Promise<ForwardSession> => {
+        const channel = await openChannel(aws, session, instanceId, ctx);
+        scope.setChannel(channel);
+        return { sessionId: session.sessionId, channel };
+      };
+      const first = await open(started);
       ctx.stderr.write(
         `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,
       );
-      const { outcome } = await runPortSession({
-        channel,
+      // The listener outlives a session that ends for good; see src/session/heal.ts.
+      const { outcome, last, ready } = await runHealingForward({
         server,
-        logger: ctx.logger,
+        first,
+        open: async () => {
+          const next = await startSession(ssm, request, ctx.logger);
+          await scope.replaceSession(next);
+          return open(next);
+        },
+        heal: input.reconnect,
         stop: scope.stop.stopped,
+        logger: ctx.logger,
+        status: (line) => ctx.stderr.write(`${line}\n`),
+        reportError: (error) => ctx.stderr.write(formatError(error, 0, (text) => ctx.logger.redact(text))),
       });
-      return exitCodeFor("forward", outcome, started.sessionId, () =>
-        ctx.stderr.write(`\nExiting session with sessionId: ${started.sessionId}.\n`),
-      );
+      const closing = () => ctx.stderr.write(`\nExiting session with sessionId: ${last.sessionId}.\n`);
+      if (ready && outcome.kind === "closed" && outcome.output !== "") {
+        // --no-reconnect, and the service ended a session that ran (idle timeout, maximum
+        // duration): like a session terminated elsewhere, a normal end; its reason is one line.
+        ctx.stderr.write(`Session ${last.sessionId} ended: ${outcome.output}\n`);
+        closing();
+        return 0;
+      }
+      return exitCodeFor("forward", outcome, last.sessionId, closing);
     });
   } finally {
     server?.close();

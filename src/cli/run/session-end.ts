@@ -35,6 +35,11 @@ export interface SessionScope {
   readonly stop: StopWatch;
   /** Registers the opened data channel, so the end closes it (and flags port sessions). */
   setChannel(channel: DataChannel): void;
+  /**
+   * A healing forward's next session: the one before (over already, as a rule) is ended now, and
+   * `next` becomes the session the end terminates. Its channel is registered with setChannel.
+   */
+  replaceSession(next: StartedSession): Promise<void>;
 }
 
 export interface StartedScopeOptions {
@@ -68,22 +73,25 @@ export async function runStartedSession(
     stop.dispose();
     throw error;
   }
+  let current = started;
   let channel: DataChannel | undefined;
+  const end = (sessionId: string, opened: DataChannel | undefined) =>
+    endSession({ ssm, sessionId, logger: ctx.logger, channel: opened, flag: command !== "shell" });
   try {
     return await body(started, {
       stop,
       setChannel: (c) => {
         channel = c;
       },
+      replaceSession: async (next) => {
+        const [previous, opened] = [current, channel];
+        current = next;
+        channel = undefined;
+        await end(previous.sessionId, opened);
+      },
     });
   } finally {
-    await endSession({
-      ssm,
-      sessionId: started.sessionId,
-      logger: ctx.logger,
-      channel,
-      flag: command !== "shell",
-    });
+    await end(current.sessionId, channel);
     stop.dispose();
   }
 }

@@ -30,6 +30,9 @@ export interface AgentSessionSpec {
   properties: SessionProperties;
   /** From the session preferences: shell-family sessions run the KMS handshake. */
   kmsKeyId?: string;
+  /** Session preferences (minutes), enforced by the gateway on the emulator clock. */
+  idleSessionTimeout?: number;
+  maxSessionDuration?: number;
 }
 
 /** Machine-wide settings shared by every agent session. */

@@ -3,9 +3,10 @@
  * the received request again with `@smithy/signature-v4` (same date, scope and signed headers)
  * and compare. Request-time skew is not checked, so tests may move the emulator clock freely.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "../../protocol/sigv4.js";
 import type { Clock } from "../clock.js";
 import {
   expiredToken,
@@ -76,29 +77,6 @@ export function scopeService(headers: IncomingHttpHeaders): string | undefined {
   if (!auth) return undefined;
   const parsed = parseAuthorization(auth);
   return typeof parsed === "string" ? undefined : parsed.service;
-}
-
-/** `node:crypto` SHA-256 / HMAC-SHA-256 in the shape `@smithy/signature-v4` expects. */
-class Sha256 {
-  readonly #hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash("sha256") : createHmac("sha256", toBuffer(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(toBuffer(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#hash.digest()));
-  }
-  reset(): void {
-    throw new Error("not supported");
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === "string") return Buffer.from(data, "utf8");
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
 }
 
 function parseAmzDate(text: string): Date | undefined {

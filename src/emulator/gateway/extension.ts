@@ -8,6 +8,7 @@ import type { AgentChannelLimits as ChannelLimits } from "../agent/channel/limit
 import type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "../extensions.js";
 import { SessionGateway } from "./gateway.js";
 import { registryDirectory } from "./registry.js";
+import { upgradeAuthenticator } from "./upgrade-auth.js";
 
 /** Options for tests: get hold of the gateway, fix the fault seed, shorten timeouts. */
 export interface GatewayExtensionOptions {
@@ -35,6 +36,13 @@ export function createGatewayExtension(options: GatewayExtensionOptions = {}): E
           limits: options.limits,
         },
         faults: ctx.faults,
+        checkUpgrade: upgradeAuthenticator({
+          identities: ctx.identities,
+          clock: ctx.clock,
+          region: ctx.fixture.region,
+          required: ctx.requireSignedChannel,
+        }),
+        serviceNow: () => ctx.clock.now(),
         seed: options.seed,
         logger: ctx.logger,
       });

@@ -31,6 +31,17 @@ export function outputSequence(frame: Buffer): number | undefined {
   return Number(frame.readBigInt64BE(Layout.sequenceNumberOffset));
 }
 
+const INPUT_TYPE = Buffer.alloc(Layout.messageTypeLength, 0x20);
+INPUT_TYPE.write(MessageType.inputStreamData, 0, "latin1");
+
+/** Sequence number of an input_stream_data frame (client data), or undefined for anything else. */
+export function inputSequence(frame: Buffer): number | undefined {
+  if (frame.length < Layout.fixedSize) return undefined;
+  const type = frame.subarray(Layout.messageTypeOffset, Layout.messageTypeOffset + Layout.messageTypeLength);
+  if (!type.equals(INPUT_TYPE)) return undefined;
+  return Number(frame.readBigInt64BE(Layout.sequenceNumberOffset));
+}
+
 /** A copy of `frame` with one PayloadDigest byte flipped. */
 export function withCorruptDigest(frame: Buffer): Buffer {
   const copy = Buffer.from(frame);
@@ -45,7 +56,8 @@ export function hasChannelFaults(config: FaultConfig): boolean {
     config.duplicatePercent > 0 ||
     config.reorderPercent > 0 ||
     config.delayMs > 0 ||
-    config.corruptDigest !== undefined
+    config.corruptDigest !== undefined ||
+    config.recycleWebsocketEverySeconds !== undefined
   );
 }
 

@@ -31,14 +31,20 @@ import {
 import { type FaultConfig, noFaults } from "../options.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
 import { FrameCork as TickCork } from "./cork.js";
-import { FaultShaper, type FaultStats, SessionFaults } from "./faults.js";
+import { FaultShaper, type FaultStats, inputSequence, outputSequence, SessionFaults } from "./faults.js";
 import { sessionSeed } from "./random.js";
 import { parseDataChannelUrl } from "./route.js";
 import type { SessionDirectory } from "./types.js";
+import type { UpgradeCheck } from "./upgrade-auth.js";
 
 /** Close code for a refused OpenDataChannel (RFC 6455 "policy violation"). */
 export const CLOSE_POLICY_VIOLATION = 1008;
-/** Close code after channel_closed. */
+/** channel_closed texts of the session-preference limits. */
+export const IDLE_TIMEOUT_MESSAGE = "Your session timed out due to inactivity and has been terminated.";
+export const MAX_DURATION_MESSAGE =
+  "Your session has reached its maximum session duration and has been terminated.";
+
+/** Close code after channel_closed, and of the service's periodic recycling ("Bye"). */
 export const CLOSE_NORMAL = 1000;
 
 export interface GatewayOptions {
@@ -48,6 +54,10 @@ export interface GatewayOptions {
   faults?: FaultConfig;
   /** Seed of the fault decisions (mixed with each session id). Default 1. */
   seed?: number;
+  /** Checks the upgrade's SigV4 signature (§3.1); a returned reason refuses it with HTTP 403. */
+  checkUpgrade?: UpgradeCheck;
+  /** The emulator's clock (epoch ms) for the `Date` header of refusals; default the wall clock. */
+  serviceNow?: () => number;
   /** How long a new websocket may take to send OpenDataChannel. Default 10 s. */
   openTimeoutMs?: number;
   /** How long an ended session still answers reconnects with channel_closed. Default 60 s. */
@@ -67,6 +77,12 @@ interface Channel {
   connections: number;
   /** One shaper per accepted websocket, oldest first (fault statistics). */
   shapers: FaultShaper[];
+  /** Emulator-clock ms of the session's start and of its last new session data (either way). */
+  openedAt: number;
+  lastActivity: number;
+  /** Highest stream sequence numbers seen each way: retransmissions are not activity. */
+  highestInput: number;
+  highestOutput: number;
 }
 
 interface Ended {
@@ -100,6 +116,7 @@ export class SessionGateway {
   readonly #pending = new Set<WebSocket>();
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  #preferenceTimer: TimerHandle | null = null;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -113,6 +130,31 @@ export class SessionGateway {
       maxPayload: 16 * 1024 * 1024,
     });
     this.#unsubscribe = options.directory.onTerminated?.((id) => this.terminate(id));
+    // Idle timeout and maximum duration run on the emulator clock, so tests can move time on.
+    this.#preferenceTimer = this.#clock.every(250, () => this.#enforcePreferences());
+  }
+
+  #serviceNow(): number {
+    return (this.#options.serviceNow ?? Date.now)();
+  }
+
+  /**
+   * The session preferences the real service enforces (ssm-protocol.md §9): ended with the
+   * agent's channel_closed text once idle or too old.
+   */
+  #enforcePreferences(): void {
+    const now = this.#serviceNow();
+    for (const channel of [...this.#channels.values()]) {
+      const { idleSessionTimeout, maxSessionDuration } = channel.spec;
+      if (maxSessionDuration !== undefined && now - channel.openedAt >= maxSessionDuration * 60_000) {
+        channel.agent.terminate(MAX_DURATION_MESSAGE);
+      } else if (
+        idleSessionTimeout !== undefined &&
+        now - channel.lastActivity >= idleSessionTimeout * 60_000
+      ) {
+        channel.agent.terminate(IDLE_TIMEOUT_MESSAGE);
+      }
+    }
   }
 
   /** Serves data-channel upgrades on `server`; other upgrade paths get 404. */
@@ -133,10 +175,38 @@ export class SessionGateway {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return true;
     }
+    const check = this.#options.checkUpgrade;
+    if (!check) {
+      this.#upgrade(request, socket, head, sessionId);
+      return true;
+    }
+    check(request).then(
+      (problem) => {
+        if (problem === undefined) return this.#upgrade(request, socket, head, sessionId);
+        this.#logger.debug(`data channel ${sessionId}: upgrade refused: ${problem}`);
+        const body = `${JSON.stringify({ message: problem })}\n`;
+        socket.end(
+          "HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+            `Date: ${new Date((this.#options.serviceNow ?? Date.now)()).toUTCString()}\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      },
+      (error: unknown) => {
+        this.#logger.warn(`data channel ${sessionId}: upgrade check failed: ${String(error)}`);
+        socket.destroy();
+      },
+    );
+    return true;
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
+    if (this.#closed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) =>
       this.#onConnection(ws, sessionId, new TickCork(socket)),
     );
-    return true;
   }
 
   /** The live session, for tests and the emulator's state endpoints. */
@@ -171,6 +241,7 @@ export class SessionGateway {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#preferenceTimer?.cancel();
     this.#unsubscribe?.();
     for (const server of this.#servers) server.off("upgrade", this.#onUpgrade);
     this.#servers.clear();
@@ -270,12 +341,38 @@ export class SessionGateway {
     channel.shaper = shaper;
     channel.shapers.push(shaper);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
-      if (isBinary && channel.ws === ws) channel.agent.receive(data);
+      if (!isBinary || channel.ws !== ws) return;
+      const seq = inputSequence(data);
+      if (seq !== undefined && seq > channel.highestInput) {
+        channel.highestInput = seq;
+        channel.lastActivity = this.#serviceNow();
+      }
+      channel.agent.receive(data);
     });
+    const recycle = this.#faults.recycleWebsocketEverySeconds;
+    // The real service ends data-channel websockets about hourly with a clean close (§9).
+    const recycleTimer =
+      recycle === undefined
+        ? null
+        : this.#clock.after(recycle * 1000, () => {
+            if (channel.ws !== ws || ws.readyState !== ws.OPEN) return;
+            this.#logger.debug(`data channel ${sessionId}: fault recycle-websocket-every, closing 1000 Bye`);
+            ws.close(CLOSE_NORMAL, "Bye");
+          });
     ws.on("close", () => {
+      recycleTimer?.cancel();
       if (channel.ws === ws) this.#disconnect(channel);
     });
-    channel.agent.attach({ send: (frame) => shaper.send(frame) });
+    channel.agent.attach({
+      send: (frame) => {
+        const seq = outputSequence(frame);
+        if (seq !== undefined && seq > channel.highestOutput) {
+          channel.highestOutput = seq;
+          channel.lastActivity = this.#serviceNow();
+        }
+        shaper.send(frame);
+      },
+    });
     this.#options.directory.connectionChanged?.(sessionId, true);
     this.#logger.debug(`data channel ${sessionId}: client connected (#${channel.connections})`);
     channel.agent.start();
@@ -296,6 +393,10 @@ export class SessionGateway {
       shaper: null,
       connections: 0,
       shapers: [],
+      openedAt: this.#serviceNow(),
+      lastActivity: this.#serviceNow(),
+      highestInput: -1,
+      highestOutput: -1,
     };
     this.#channels.set(sessionId, channel);
     agent.once("end", (end) => this.#onAgentEnd(sessionId, channel, end));

@@ -21,6 +21,12 @@ export function agentSpecOf(session: EmulatorSession): AgentSessionSpec {
     sessionType: session.sessionType,
     properties: session.properties,
     kmsKeyId: session.kmsKeyId,
+    ...(session.instance.sessionPreferences?.idleSessionTimeout !== undefined
+      ? { idleSessionTimeout: session.instance.sessionPreferences.idleSessionTimeout }
+      : {}),
+    ...(session.instance.sessionPreferences?.maxSessionDuration !== undefined
+      ? { maxSessionDuration: session.instance.sessionPreferences.maxSessionDuration }
+      : {}),
   };
 }
 

@@ -32,6 +32,7 @@ export interface TestEmulatorOptions {
   seed?: number;
   handshakeTimeoutMs?: number;
   limits?: Partial<AgentChannelLimits>;
+  requireSignedChannel?: boolean;
 }
 
 export interface TestEmulator {
@@ -55,6 +56,7 @@ export async function startTestEmulator(t: After, options: TestEmulatorOptions =
   const emulator = await startEmulator({
     pacing: options.pacing ?? "none",
     faults: options.faults,
+    requireSignedChannel: options.requireSignedChannel ?? false,
     extensions: [
       createGatewayExtension({
         seed: options.seed,

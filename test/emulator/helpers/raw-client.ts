@@ -132,7 +132,7 @@ export class RawClient extends EventEmitter {
       RequestId: randomUUID(),
       TokenValue: token,
       ClientId: "test-client",
-      ClientVersion: this.#options.clientVersion ?? "1.2.650.0",
+      ClientVersion: this.#options.clientVersion ?? "1.2.764.0",
     });
     this.opens.push(open);
     ws.send(open);
@@ -277,7 +277,7 @@ export class RawClient extends EventEmitter {
 
   async #answer(request: HandshakeRequestPayload): Promise<void> {
     const outcome = await answerHandshake(request, {
-      clientVersion: this.#options.clientVersion ?? "1.2.650.0",
+      clientVersion: this.#options.clientVersion ?? "1.2.764.0",
       sessionId: this.#options.sessionId ?? "",
       targetId: this.#options.targetId ?? "",
       generateDataKey: this.#options.generateDataKey,
