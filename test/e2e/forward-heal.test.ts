@@ -141,12 +141,12 @@ describe("forwards that heal", () => {
     assert.deepEqual(await f.stop("SIGINT"), { code: 0, signal: null }, f.stderr());
   });
 
-  test("--no-reconnect: the idle timeout ends the forward (exit 0), as before", async () => {
+  test("--no-reconnect: the idle timeout ends the forward with the service's reason (exit 1), as before", async () => {
     const f = await start(["--no-reconnect"]);
     await echoOnce(f.port);
     await emulator.admin("/_emulator/clock", { advanceSeconds: 61 });
     const [code] = await once(f.child, "exit");
-    assert.equal(code, 0, f.stderr());
+    assert.equal(code, 1, f.stderr());
     assert.doesNotMatch(f.stderr(), HEALED);
     assert.match(f.stderr(), /timed out due to inactivity/);
   });

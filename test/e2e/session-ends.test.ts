@@ -183,12 +183,16 @@ function shellSignalled(signal: NodeJS.Signals): Row["run"] {
   };
 }
 
-/** `ssm forward` to the echo server (or `target`); resolves once it listens, with its port. */
+/**
+ * `ssm forward` to the echo server (or `target`); resolves once it listens, with its port. With
+ * `--no-reconnect`: these rows are about how a session ends; a forward that heals instead (the
+ * default) is test/e2e/forward-heal.test.ts.
+ */
 async function startForwardCli(
   w: World,
   args: string[],
 ): Promise<{ cli: CliChild; id: string; port: number }> {
-  const cli = startCli(["ssm", "forward", ...args], w.emulator.env);
+  const cli = startCli(["ssm", "forward", "--no-reconnect", ...args], w.emulator.env);
   const m = await cli.waitStderr(/^Port (\d+) opened for sessionId (\S+)\.$/m);
   return { cli, id: m[2]!, port: Number(m[1]) };
 }

@@ -137,11 +137,16 @@ export async function startForward(
   profile: string,
   target: string,
   extraArgs: string[] = [],
+  forwardArgs: string[] = [],
 ): Promise<RunningForward> {
-  const child = spawn(process.execPath, [CLI, ...extraArgs, "ssm", "forward", profile, target], {
-    env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, ...extraArgs, "ssm", "forward", ...forwardArgs, profile, target],
+    {
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
     stderr += d.toString();

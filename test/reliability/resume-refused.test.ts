@@ -117,7 +117,13 @@ describe("ResumeSession refused after a websocket drop", () => {
   test("forward with a busy connection: non-zero exit with the timed-out message", async (t) => {
     const echo = await startEchoServer();
     t.after(() => echo.close());
-    const forward = await startForward(emulator.env, "plain", `${INSTANCE.web}:${echo.port}`);
+    const forward = await startForward(
+      emulator.env,
+      "plain",
+      `${INSTANCE.web}:${echo.port}`,
+      [],
+      ["--no-reconnect"],
+    );
     t.after(() => forward.stop());
     const socket = connect(forward.port, "127.0.0.1");
     t.after(() => socket.destroy());

@@ -65,7 +65,7 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
         `Port ${localPort} opened for sessionId ${started.sessionId}.\nWaiting for connections...\n`,
       );
       // The listener outlives a session that ends for good; see src/session/heal.ts.
-      const { outcome, last, ready } = await runHealingForward({
+      const { outcome, last } = await runHealingForward({
         server,
         first,
         open: async () => {
@@ -80,13 +80,6 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
         reportError: (error) => ctx.stderr.write(formatError(error, 0, (text) => ctx.logger.redact(text))),
       });
       const closing = () => ctx.stderr.write(`\nExiting session with sessionId: ${last.sessionId}.\n`);
-      if (ready && outcome.kind === "closed" && outcome.output !== "") {
-        // --no-reconnect, and the service ended a session that ran (idle timeout, maximum
-        // duration): like a session terminated elsewhere, a normal end; its reason is one line.
-        ctx.stderr.write(`Session ${last.sessionId} ended: ${outcome.output}\n`);
-        closing();
-        return 0;
-      }
       return exitCodeFor("forward", outcome, last.sessionId, closing);
     });
   } finally {
