@@ -1,0 +1,167 @@
+// Packs what a user installs: `aws-runas-<version>.tgz` holds the client only (one esbuild
+// bundle with the wire codec and every dependency inside, the --version launcher, its own
+// package.json with no dependencies, README, LICENSE), so `npm install -g` needs no registry,
+// no compiler and never sees node-pty. `--emulator` also packs `aws-runas-emulator-<version>.tgz`,
+// the emulator, which keeps node-pty (a native addon) as its one dependency.
+//
+//   node scripts/pack-client.mjs [--out DIR] [--emulator] [--emulator-only]
+import { execFileSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { build } from "esbuild";
+
+const args = process.argv.slice(2);
+const outIndex = args.indexOf("--out");
+const outDir = resolve(outIndex >= 0 ? args[outIndex + 1] : ".");
+const wantClient = !args.includes("--emulator-only");
+const wantEmulator = args.includes("--emulator") || args.includes("--emulator-only");
+
+const root = JSON.parse(readFileSync("package.json", "utf8"));
+mkdirSync(outDir, { recursive: true });
+
+/** The esbuild options shared with scripts/build.mjs, minus what differs per package. */
+const common = {
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  mainFields: ["module", "main"],
+  banner: {
+    js: "import { createRequire as __runasCreateRequire } from 'node:module'; const require = __runasCreateRequire(import.meta.url);",
+  },
+  chunkNames: "chunks/[name]-[hash]",
+  legalComments: "none",
+  minify: true,
+  metafile: true,
+  logLevel: "warning",
+  plugins: [versionOnly()],
+};
+
+/**
+ * The CLI imports the root package.json for its version; inline only that field, so the
+ * shipped bundle does not carry the development manifest (its scripts, devDependencies and
+ * the emulator's node-pty).
+ */
+function versionOnly() {
+  const manifest = resolve("package.json");
+  return {
+    name: "version-only",
+    setup(b) {
+      b.onLoad({ filter: /package\.json$/ }, (args) =>
+        args.path === manifest
+          ? { contents: JSON.stringify({ version: root.version }), loader: "json" }
+          : undefined,
+      );
+    },
+  };
+}
+
+// ws require()s these inside try/catch as optional speed-ups and works without them.
+const OPTIONAL = new Set(["bufferutil", "utf-8-validate"]);
+const BUILTIN = new Set(builtinModules);
+
+/** Packages a bundle still imports at run time (bare specifiers that are not Node builtins). */
+function externalImports(metafile) {
+  const found = new Set();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imp of output.imports) {
+      const name = imp.path.replace(/^node:/, "");
+      if (imp.external && !BUILTIN.has(name) && !OPTIONAL.has(name)) found.add(imp.path);
+    }
+  }
+  return [...found].sort();
+}
+
+/** Fields every generated package.json carries over from the root one. */
+function baseManifest(name, description) {
+  return {
+    name,
+    version: root.version,
+    description,
+    type: "module",
+    license: root.license,
+    engines: root.engines,
+  };
+}
+
+/** Writes the staged package folder to a tarball with `npm pack` and returns its path. */
+function pack(stage) {
+  for (const file of ["README.md", "LICENSE"]) if (existsSync(file)) copyFileSync(file, join(stage, file));
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", outDir], {
+    cwd: stage,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [info] = JSON.parse(out);
+  return join(outDir, info.filename);
+}
+
+async function packClient() {
+  const stage = mkdtempSync(join(tmpdir(), "aws-runas-pack-"));
+  try {
+    const result = await build({
+      ...common,
+      entryPoints: { "aws-runas": "src/cli/main.ts" },
+      outdir: join(stage, "dist"),
+    });
+    // The client must carry nothing external: a bare import left in the bundle would need the
+    // registry at install time (and node-pty a compiler).
+    const external = externalImports(result.metafile);
+    if (external.length > 0) throw new Error(`the client bundle imports ${external.join(", ")} at run time`);
+    mkdirSync(join(stage, "bin"));
+    copyFileSync("bin/aws-runas.cjs", join(stage, "bin/aws-runas.cjs"));
+    const manifest = {
+      ...baseManifest("aws-runas", root.description),
+      bin: { "aws-runas": "bin/aws-runas.cjs" },
+      files: ["bin", "dist"],
+    };
+    writeFileSync(join(stage, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    return pack(stage);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+async function packEmulator() {
+  const stage = mkdtempSync(join(tmpdir(), "aws-runas-emulator-pack-"));
+  try {
+    const result = await build({
+      ...common,
+      entryPoints: { "aws-runas-emulator": "src/emulator/main.ts" },
+      outdir: join(stage, "dist"),
+      external: ["node-pty"],
+    });
+    const dependencies = {};
+    for (const name of externalImports(result.metafile)) {
+      const range = root.dependencies[name];
+      if (!range) throw new Error(`the emulator bundle imports ${name}, which package.json does not list`);
+      dependencies[name] = range;
+    }
+    mkdirSync(join(stage, "bin"));
+    copyFileSync("bin/aws-runas-emulator.js", join(stage, "bin/aws-runas-emulator.js"));
+    const manifest = {
+      ...baseManifest("aws-runas-emulator", "A local AWS + SSM stand-in for testing aws-runas"),
+      bin: { "aws-runas-emulator": "bin/aws-runas-emulator.js" },
+      files: ["bin", "dist"],
+      dependencies,
+    };
+    writeFileSync(join(stage, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    return pack(stage);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+if (wantClient) console.log(await packClient());
+if (wantEmulator) console.log(await packEmulator());
