@@ -140,8 +140,10 @@ class MuxDestination extends EventEmitter<DestinationSessionEvents> implements D
       this.mux.close();
       if (wasLive) this.#channel.terminate();
       this.#end("");
-      await this.#terminate();
+      // Our close first (it flushes the flag): the API's TerminateSession then makes the service
+      // close the websocket, which an open channel would take for a drop and try to resume.
       this.#channel.close();
+      await this.#terminate();
     })();
     return this.#closing;
   }

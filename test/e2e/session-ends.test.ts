@@ -10,8 +10,9 @@
  *   says Terminated;
  * - left no process of the session behind on the emulator side (its shell and the shell's
  *   children: they carry the session id in their environment).
- * `--plugin` rows are issue 14 item 4 (TODO for h2: the plugin must be looked for before
- * StartSession, then the same checks apply to `--plugin` on every command).
+ * The `--plugin` end paths (plugin missing or unable to run: no session started; the plugin's
+ * exit status and a killed plugin: session terminated) are the per-command table in
+ * test/e2e/plugin.test.ts, with a stand-in plugin.
  * Rows run a few at a time; each one starts its own CLI.
  */
 import assert from "node:assert/strict";
@@ -487,11 +488,7 @@ const ROWS: Row[] = [
   },
 
   // ---- --plugin ----
-  // TODO(issue 14 item 4, h2): `--plugin` rows for every command — the plugin missing (looked for
-  // before StartSession, so no session at all, exit 1 with the install hint), the plugin's normal
-  // end (its exit status, TerminateSession), the plugin killed by a signal, and SIGTERM to the CLI
-  // while the plugin runs. Today every --plugin run already calls TerminateSession when the plugin
-  // returns (runShell/runForward/runSsh), but the plugin-missing path still starts a session first.
+  // Covered per command (shell, forward, ssh) in test/e2e/plugin.test.ts.
 
   // ---- ssh ----
   {

@@ -39,6 +39,8 @@ export async function runRemoteCommand(input: ShellInput, ctx: RunContext): Prom
     const terminate = async () => {
       if (terminated) return;
       terminated = true;
+      // Our close first: an open channel would take the service's close for a drop and resume.
+      channel?.close();
       await terminateSession(ssm, started.sessionId, ctx.logger);
     };
     try {

@@ -12,6 +12,7 @@ import { isInstanceDestination, type LocalForward } from "../../forward/spec.js"
 import type { StopReason } from "../../session/ending.js";
 import { listenLocal, runPortSession } from "../../session/port.js";
 import {
+  endSession,
   type StartedSession,
   type StartSessionRequest,
   startSession,
@@ -113,14 +114,16 @@ export async function runLocalForwards(input: ForwardInput, ctx: RunContext): Pr
       }),
     );
     for (const r of results) if (r.status === "fulfilled") opened.push(r.value);
+    const endOpened = (o: (typeof opened)[number]) =>
+      endSession({ ssm, sessionId: o.started.sessionId, logger: ctx.logger, channel: o.channel, flag: true });
     const failed = results.find((r) => r.status === "rejected");
     if (stopped) {
-      await Promise.all(opened.map((o) => terminateSession(ssm, o.started.sessionId, ctx.logger)));
+      await Promise.all(opened.map((o) => endOpened(o)));
       return 0;
     }
     if (failed) {
       // All or nothing: a half-working set of forwards is easy to miss.
-      await Promise.all(opened.map((o) => terminateSession(ssm, o.started.sessionId, ctx.logger)));
+      await Promise.all(opened.map((o) => endOpened(o)));
       throw failed.reason;
     }
 
@@ -138,7 +141,8 @@ export async function runLocalForwards(input: ForwardInput, ctx: RunContext): Pr
         const result = await runPortSession({ channel, server: l.server, logger: ctx.logger, stop });
         // A forward whose session ended stops listening; the others keep running.
         l.server.close();
-        await terminateSession(ssm, started.sessionId, ctx.logger);
+        // Flag, our close, then the API: an open channel would take the service's close for a drop.
+        await endSession({ ssm, sessionId: started.sessionId, logger: ctx.logger, channel, flag: true });
         try {
           return exitCodeFor("forward", result.outcome, started.sessionId, () =>
             ctx.stderr.write(`Exiting session with sessionId: ${started.sessionId}.\n`),
