@@ -72,6 +72,8 @@ describe("agent: NonInteractiveCommands", () => {
     const client = await emu.connect(session);
     await client.untilText("ready");
     client.write("typed\n");
+    // 0x03 only once `read` has returned: sent earlier, it could interrupt before `read` runs.
+    await client.untilText("read-");
     client.write(Buffer.from([0x03]));
     await client.untilClosed();
     const data = streamData(client.frames);
