@@ -191,7 +191,9 @@ export async function runWorkingDay(plan: DayPlan): Promise<DayFigures> {
     // ...and the next connection starts a new one.
     const again = await connectLocal(f.port);
     sockets.push(again);
-    const r = await echoRoundTrip(again, plan.echoBytes, 60_000);
+    const r = await echoRoundTrip(again, plan.echoBytes, 60_000).catch((error: Error) => {
+      throw new Error(`echo after the idle timeout: ${error.message}; stderr:\n${f.stderr()}`);
+    });
     assert.equal(r.received, r.sent, "echo after healing");
     const healed = HEALED.exec(f.stderr())?.[0];
     assert.ok(healed, `the forward printed its healing line; stderr:\n${f.stderr()}`);
