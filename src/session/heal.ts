@@ -40,8 +40,6 @@ export interface HealingForwardResult {
   outcome: SessionOutcome;
   /** The session that was running at the end. */
   last: ForwardSession;
-  /** False when the last session ended before it was ready (the agent refused it). */
-  ready: boolean;
 }
 
 export async function runHealingForward(options: HealingForwardOptions): Promise<HealingForwardResult> {
@@ -65,7 +63,7 @@ export async function runHealingForward(options: HealingForwardOptions): Promise
       });
       // Not ready: the agent refused the session (e.g. nothing listens there): nothing to heal.
       if (!options.heal || !result.ready || result.outcome.kind === "stopped") {
-        return { outcome: result.outcome, last: current, ready: result.ready };
+        return { outcome: result.outcome, last: current };
       }
       if (result.outcome.output) ending = result.outcome.output.replace(/\.$/, "");
     } catch (error) {
@@ -78,7 +76,7 @@ export async function runHealingForward(options: HealingForwardOptions): Promise
     );
     for (;;) {
       const socket = await nextConnection(server, stop);
-      if (!socket) return { outcome: { kind: "stopped", reason: await stop }, last: current, ready: true };
+      if (!socket) return { outcome: { kind: "stopped", reason: await stop }, last: current };
       try {
         const next = await options.open();
         options.status(
@@ -90,7 +88,7 @@ export async function runHealingForward(options: HealingForwardOptions): Promise
       } catch (error) {
         socket.destroy();
         options.reportError(error);
-        if (stopped) return { outcome: { kind: "stopped", reason: await stop }, last: current, ready: true };
+        if (stopped) return { outcome: { kind: "stopped", reason: await stop }, last: current };
       }
     }
   }

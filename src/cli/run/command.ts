@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { UsageError } from "../../errors.js";
 import { buildRemoteCommand, MAX_COMMAND_STDIN, runCommandSession } from "../../session/command.js";
-import { startSession, terminateSession } from "../../session/start.js";
+import { endSession, startSession } from "../../session/start.js";
 import type { RunContext } from "../context.js";
 import type { ShellInput } from "../inputs.js";
 import { openAwsSession, openChannel, resolveInstance } from "./aws-session.js";
@@ -39,9 +39,8 @@ export async function runRemoteCommand(input: ShellInput, ctx: RunContext): Prom
     const terminate = async () => {
       if (terminated) return;
       terminated = true;
-      // Our close first: an open channel would take the service's close for a drop and resume.
-      channel?.close();
-      await terminateSession(ssm, started.sessionId, ctx.logger);
+      // The shared end: our close first, or the channel would take the service's close for a drop.
+      await endSession({ ssm, sessionId: started.sessionId, logger: ctx.logger, channel });
     };
     try {
       channel = await openChannel(aws, started, instanceId, ctx);
@@ -54,7 +53,6 @@ export async function runRemoteCommand(input: ShellInput, ctx: RunContext): Prom
         terminate,
       });
     } finally {
-      channel?.close();
       await terminate();
       ctx.logger.debug(`Exiting session with sessionId: ${started.sessionId}.`);
     }

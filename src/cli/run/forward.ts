@@ -79,8 +79,9 @@ export async function runForward(input: ForwardInput, ctx: RunContext): Promise<
         status: (line) => ctx.stderr.write(`${line}\n`),
         reportError: (error) => ctx.stderr.write(formatError(error, 0, (text) => ctx.logger.redact(text))),
       });
-      const closing = () => ctx.stderr.write(`\nExiting session with sessionId: ${last.sessionId}.\n`);
-      return exitCodeFor("forward", outcome, last.sessionId, closing);
+      return exitCodeFor("forward", outcome, last.sessionId, () =>
+        ctx.stderr.write(`\nExiting session with sessionId: ${last.sessionId}.\n`),
+      );
     });
   } finally {
     server?.close();
