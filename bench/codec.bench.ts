@@ -3,7 +3,7 @@
  * Goal (issue #2): >= 300k encode+decode per second on one core.
  */
 import { randomUUID } from "node:crypto";
-import { decodeMessage, encodeMessage, MessageType, PayloadType } from "../src/protocol/index.js";
+import { decodeMessage, encodeMessage, MessageType, PayloadType } from "@aws-runas/wire/protocol/index.js";
 
 export interface CodecResult {
   payloadBytes: number;

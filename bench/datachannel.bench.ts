@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { DataChannel } from "../src/datachannel/index.js";
+import { DataChannel } from "../packages/aws-runas/src/datachannel/index.js";
 
 export interface ChannelResult {
   payload: number;

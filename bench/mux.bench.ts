@@ -4,7 +4,7 @@
  * Run: node --import tsx bench/mux.bench.ts
  */
 import { once } from "node:events";
-import { MuxSession, type MuxStream } from "../src/mux/index.js";
+import { MuxSession, type MuxStream } from "../packages/aws-runas/src/mux/index.js";
 import { connectedSocketPair } from "../test/mux/helpers.js";
 
 export interface MuxBenchResult {

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
 const root = new URL("..", import.meta.url).pathname;
-const emulator = spawn(process.execPath, [`${root}dist/aws-runas-emulator.js`], {
+const emulator = spawn(process.execPath, [`${root}packages/emulator/dist/aws-runas-emulator.js`], {
   stdio: ["ignore", "pipe", "inherit"],
 });
 const stopEmulator = () => emulator.kill("SIGTERM");
@@ -31,7 +31,7 @@ const ready = new Promise((resolve, reject) => {
 await ready;
 
 const interactive = process.stdin.isTTY === true;
-const args = [`${root}dist/aws-runas.js`, "ssm", "shell", "plain", "Name:web"];
+const args = [`${root}packages/aws-runas/dist/aws-runas.js`, "ssm", "shell", "plain", "Name:web"];
 console.error(`$ aws-runas ${args.slice(1).join(" ")}${interactive ? "   (type exit to leave)" : ""}`);
 const client = spawn(process.execPath, args, {
   env,

@@ -26,7 +26,10 @@ const outDir = resolve(outIndex >= 0 ? args[outIndex + 1] : ".");
 const wantClient = !args.includes("--emulator-only");
 const wantEmulator = args.includes("--emulator") || args.includes("--emulator-only");
 
-const root = JSON.parse(readFileSync("package.json", "utf8"));
+const CLIENT = "packages/aws-runas";
+const EMULATOR = "packages/emulator";
+const client = JSON.parse(readFileSync(`${CLIENT}/package.json`, "utf8"));
+const emulator = JSON.parse(readFileSync(`${EMULATOR}/package.json`, "utf8"));
 mkdirSync(outDir, { recursive: true });
 
 /** The esbuild options shared with scripts/build.mjs, minus what differs per package. */
@@ -49,18 +52,18 @@ const common = {
 };
 
 /**
- * The CLI imports the root package.json for its version; inline only that field, so the
+ * The CLI imports its package.json for its version; inline only that field, so the
  * shipped bundle does not carry the development manifest (its scripts, devDependencies and
  * the emulator's node-pty).
  */
 function versionOnly() {
-  const manifest = resolve("package.json");
+  const manifest = resolve(`${CLIENT}/package.json`);
   return {
     name: "version-only",
     setup(b) {
       b.onLoad({ filter: /package\.json$/ }, (args) =>
         args.path === manifest
-          ? { contents: JSON.stringify({ version: root.version }), loader: "json" }
+          ? { contents: JSON.stringify({ version: client.version }), loader: "json" }
           : undefined,
       );
     },
@@ -83,15 +86,15 @@ function externalImports(metafile) {
   return [...found].sort();
 }
 
-/** Fields every generated package.json carries over from the root one. */
-function baseManifest(name, description) {
+/** Fields a generated package.json carries over from its workspace package. */
+function baseManifest(pkg) {
   return {
-    name,
-    version: root.version,
-    description,
+    name: pkg.name,
+    version: pkg.version,
+    description: pkg.description,
     type: "module",
-    license: root.license,
-    engines: root.engines,
+    license: pkg.license,
+    engines: pkg.engines,
   };
 }
 
@@ -112,7 +115,7 @@ async function packClient() {
   try {
     const result = await build({
       ...common,
-      entryPoints: { "aws-runas": "src/cli/main.ts" },
+      entryPoints: { "aws-runas": `${CLIENT}/src/cli/main.ts` },
       outdir: join(stage, "dist"),
     });
     // The client must carry nothing external: a bare import left in the bundle would need the
@@ -120,9 +123,9 @@ async function packClient() {
     const external = externalImports(result.metafile);
     if (external.length > 0) throw new Error(`the client bundle imports ${external.join(", ")} at run time`);
     mkdirSync(join(stage, "bin"));
-    copyFileSync("bin/aws-runas.cjs", join(stage, "bin/aws-runas.cjs"));
+    copyFileSync(`${CLIENT}/bin/aws-runas.cjs`, join(stage, "bin/aws-runas.cjs"));
     const manifest = {
-      ...baseManifest("aws-runas", root.description),
+      ...baseManifest(client),
       bin: { "aws-runas": "bin/aws-runas.cjs" },
       files: ["bin", "dist"],
     };
@@ -138,20 +141,21 @@ async function packEmulator() {
   try {
     const result = await build({
       ...common,
-      entryPoints: { "aws-runas-emulator": "src/emulator/main.ts" },
+      entryPoints: { "aws-runas-emulator": `${EMULATOR}/src/main.ts` },
       outdir: join(stage, "dist"),
       external: ["node-pty"],
     });
     const dependencies = {};
     for (const name of externalImports(result.metafile)) {
-      const range = root.dependencies[name];
-      if (!range) throw new Error(`the emulator bundle imports ${name}, which package.json does not list`);
+      const range = emulator.dependencies[name];
+      if (!range)
+        throw new Error(`the emulator bundle imports ${name}, which its package.json does not list`);
       dependencies[name] = range;
     }
     mkdirSync(join(stage, "bin"));
-    copyFileSync("bin/aws-runas-emulator.js", join(stage, "bin/aws-runas-emulator.js"));
+    copyFileSync(`${EMULATOR}/bin/aws-runas-emulator.js`, join(stage, "bin/aws-runas-emulator.js"));
     const manifest = {
-      ...baseManifest("aws-runas-emulator", "A local AWS + SSM stand-in for testing aws-runas"),
+      ...baseManifest(emulator),
       bin: { "aws-runas-emulator": "bin/aws-runas-emulator.js" },
       files: ["bin", "dist"],
       dependencies,

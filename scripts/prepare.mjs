@@ -1,4 +1,4 @@
-// npm's "prepare" hook: builds dist/ when the devDependencies (esbuild) are installed.
+// npm's "prepare" hook: builds both packages' dist/ when the devDependencies (esbuild) are installed.
 // `npm install -g .` from a checkout links the checkout and runs this hook without installing
 // devDependencies, so without `npm ci` first esbuild is missing: then keep an existing dist/, or
 // say what to run instead of failing with a module-not-found stack trace.
@@ -13,7 +13,10 @@ try {
 
 if (haveEsbuild) {
   await import("./build.mjs");
-} else if (existsSync("dist/aws-runas.js") && existsSync("dist/aws-runas-emulator.js")) {
+} else if (
+  existsSync("packages/aws-runas/dist/aws-runas.js") &&
+  existsSync("packages/emulator/dist/aws-runas-emulator.js")
+) {
   console.error(
     "aws-runas: esbuild is not installed; keeping the existing dist/ (npm ci && npm run build rebuilds it)",
   );

@@ -5,10 +5,10 @@
  * top (its process, the local TCP hop) shows as the gap between this and the forward rows.
  */
 import { SSMClient, StartSessionCommand } from "@aws-sdk/client-ssm";
-import { DataChannel } from "../../src/datachannel/index.js";
-import { ALICE } from "../../src/emulator/fixture/default.js";
-import { MuxSession } from "../../src/mux/index.js";
-import { muxKeepAliveFor } from "../../src/session/versions.js";
+import { DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
+import { MuxSession } from "../../packages/aws-runas/src/mux/index.js";
+import { muxKeepAliveFor } from "../../packages/aws-runas/src/session/versions.js";
+import { ALICE } from "../../packages/emulator/src/fixture/default.js";
 import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import type { Connector } from "./service.js";
 import { MUX_INSTANCE } from "./tools.js";

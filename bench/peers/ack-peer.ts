@@ -5,14 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { WebSocketServer } from "ws";
 import {
   decodeMessage,
   encodeAcknowledge,
   encodeMessage,
   MessageType,
   PayloadType,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { WebSocketServer } from "ws";
 
 const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
 server.on("listening", () => console.log((server.address() as AddressInfo).port));

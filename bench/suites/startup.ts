@@ -14,7 +14,7 @@ import { type Cell, compareRows, missing, type Row } from "../lib/table.js";
 import { ours, stopChild, type Tool } from "../lib/tools.js";
 
 /** The installed command: package.json's `bin` entry for aws-runas. */
-const BIN = join(REPO_ROOT, "bin", "aws-runas.cjs");
+const BIN = join(REPO_ROOT, "packages/aws-runas/bin/aws-runas.cjs");
 
 /** Run counts of the start-up suite. */
 export interface StartupPlan {

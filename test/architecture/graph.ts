@@ -1,6 +1,7 @@
 /**
- * The import graph of `src/`, read from the sources (no compiler): every relative specifier of
- * `import`, `export … from`, `import type` and `import()`, resolved to a file path relative to the
+ * The import graph of the workspace packages, read from the sources (no compiler): every relative
+ * specifier of `import`, `export … from`, `import type` and `import()`, and every import of a
+ * workspace package by name (`@aws-runas/wire/…`), resolved to a file path relative to the
  * repository root. Type-only imports count: they still tie one module's design to another's.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -15,6 +16,7 @@ function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
+    if (entry.isDirectory() && (entry.name === "node_modules" || entry.name === "dist")) continue;
     if (entry.isDirectory()) out.push(...sourceFiles(path));
     else if (entry.name.endsWith(".ts")) out.push(path);
   }
@@ -26,8 +28,34 @@ function withoutComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 }
 
-function resolveSpecifier(from: string, specifier: string): string | undefined {
-  if (!specifier.startsWith(".")) return undefined; // packages and node: built-ins
+/** Workspace package name → its folder, from `packages/<folder>/package.json`. */
+function workspacePackages(): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const entry of readdirSync("packages", { withFileTypes: true })) {
+    const manifest = join("packages", entry.name, "package.json");
+    if (entry.isDirectory() && existsSync(manifest))
+      names.set(JSON.parse(readFileSync(manifest, "utf8")).name, join("packages", entry.name));
+  }
+  return names;
+}
+
+/** `@aws-runas/wire/protocol/message.js` → `packages/wire/src/protocol/message.ts` (the exports map). */
+function resolveWorkspaceImport(specifier: string, packages: Map<string, string>): string | undefined {
+  for (const [name, dir] of packages) {
+    if (!specifier.startsWith(`${name}/`)) continue;
+    const file = join(dir, "src", specifier.slice(name.length + 1).replace(/\.js$/, ".ts"));
+    if (existsSync(file)) return file;
+    throw new Error(`cannot resolve import ${JSON.stringify(specifier)}`);
+  }
+  return undefined;
+}
+
+function resolveSpecifier(
+  from: string,
+  specifier: string,
+  packages: Map<string, string>,
+): string | undefined {
+  if (!specifier.startsWith(".")) return resolveWorkspaceImport(specifier, packages); // else npm and node: built-ins
   const base = normalize(join(dirname(from), specifier));
   for (const candidate of [base.replace(/\.js$/, ".ts"), `${base}.ts`, join(base, "index.ts")]) {
     if (existsSync(candidate)) return candidate;
@@ -36,14 +64,17 @@ function resolveSpecifier(from: string, specifier: string): string | undefined {
   throw new Error(`${from}: cannot resolve import ${JSON.stringify(specifier)}`);
 }
 
-/** Reads every `.ts` file under `root` (e.g. "src"); paths are relative to the working directory. */
-export function readImportGraph(root: string): ImportGraph {
+/** Reads every `.ts` file under `root` (e.g. "packages"); paths are relative to the working directory. */
+export function readImportGraph(root: string, options: { packageImportsOnly?: boolean } = {}): ImportGraph {
+  const packages = workspacePackages();
   const graph: ImportGraph = new Map();
   for (const file of sourceFiles(root).sort()) {
     const text = withoutComments(readFileSync(file, "utf8"));
     const targets = new Set<string>();
     for (const match of text.matchAll(SPECIFIER)) {
-      const target = resolveSpecifier(file, match[1] ?? match[2]!);
+      const specifier = match[1] ?? match[2]!;
+      if (options.packageImportsOnly && specifier.startsWith(".")) continue;
+      const target = resolveSpecifier(file, specifier, packages);
       if (target) targets.add(relative(".", target));
     }
     graph.set(relative(".", file), [...targets].sort());

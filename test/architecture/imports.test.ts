@@ -1,59 +1,88 @@
 /**
- * Two architecture rules, checked on the real sources (ssm issue 16):
- * - the emulator depends on the wire codec only — never on the client's data channel, mux
+ * The architecture rules, checked on the real sources (ssm issue 16):
+ * - the emulator depends on `@aws-runas/wire` only — never on the client's data channel, mux
  *   session, session, CLI, credentials, target or AWS code — so client-vs-emulator tests check
  *   two independent implementations of the protocol;
- * - no import cycles anywhere in src/.
+ * - the client depends on `wire` and never on the emulator; `wire` depends on nothing of ours;
+ * - a package reaches another only by its package name, never by a relative path;
+ * - no import cycles anywhere in packages/.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { boundaryViolations, findCycles, type ImportGraph, readImportGraph } from "./graph.js";
 
-/**
- * What the emulator may import from outside src/emulator: the pure wire codec (SSM messages,
- * payloads, the KMS envelope; the smux frame codec and its error codes) and two leaf utilities
- * with no imports of their own (the logger with secret redaction, the error classes).
- */
-const EMULATOR_MAY_IMPORT = [
-  /^src\/protocol\/[^/]+\.ts$/,
-  /^src\/mux\/frame\.ts$/,
-  /^src\/mux\/errors\.ts$/,
-  /^src\/log\.ts$/,
-  /^src\/errors\.ts$/,
-];
-const emulatorMayImport = (file: string) => EMULATOR_MAY_IMPORT.some((re) => re.test(file));
+const WIRE = "packages/wire/src/";
+const CLIENT = "packages/aws-runas/src/";
+const EMULATOR = "packages/emulator/src/";
+const inWire = (file: string) => file.startsWith(WIRE);
+
+/** Relative imports that leave their package (`../../wire/src/…` instead of `@aws-runas/wire/…`). */
+function relativeCrossings(graph: ImportGraph, specifiers: Map<string, string[]>): string[] {
+  const packageOf = (file: string) => file.split("/").slice(0, 2).join("/");
+  const out: string[] = [];
+  for (const [file, targets] of graph)
+    for (const target of targets)
+      if (packageOf(target) !== packageOf(file) && !(specifiers.get(file) ?? []).includes(target))
+        out.push(`${file} -> ${target}`);
+  return out;
+}
 
 describe("architecture", () => {
-  const graph = readImportGraph("src");
+  const graph = readImportGraph("packages");
+  const byName = readImportGraph("packages", { packageImportsOnly: true });
 
-  test("the graph is read: known edges are found", () => {
+  test("the graph is read: known edges are found, workspace imports resolved", () => {
     assert.ok(graph.size > 50, `${graph.size} files`);
-    assert.ok(graph.get("src/emulator/agent/session.ts")?.includes("src/emulator/agent/channel/channel.ts"));
-    assert.ok(graph.get("src/datachannel/client.ts")?.includes("src/datachannel/endpoint.ts"));
+    assert.ok(graph.get(`${EMULATOR}agent/session.ts`)?.includes(`${EMULATOR}agent/channel/channel.ts`));
+    assert.ok(graph.get(`${CLIENT}datachannel/client.ts`)?.includes(`${CLIENT}datachannel/endpoint.ts`));
+    assert.ok(graph.get(`${EMULATOR}agent/session.ts`)?.some(inWire), "the agent uses the wire codec");
   });
 
-  test("the emulator imports only the wire codec and the listed leaf utilities", () => {
-    assert.deepEqual(boundaryViolations(graph, "src/emulator/", emulatorMayImport), []);
-    for (const leaf of ["src/log.ts", "src/errors.ts"])
+  test("the emulator imports only the wire package", () => {
+    assert.deepEqual(boundaryViolations(graph, "packages/emulator/", inWire), []);
+  });
+
+  test("the client imports only the wire package (never the emulator)", () => {
+    assert.deepEqual(boundaryViolations(graph, "packages/aws-runas/", inWire), []);
+  });
+
+  test("wire imports nothing of ours; its logger and errors are leaves", () => {
+    assert.deepEqual(
+      boundaryViolations(graph, WIRE, () => false),
+      [],
+    );
+    for (const leaf of [`${WIRE}log.ts`, `${WIRE}errors.ts`])
       assert.deepEqual(graph.get(leaf), [], `${leaf} stays a leaf (imports nothing)`);
   });
 
-  test("no import cycles in src/", () => {
+  test("packages reach each other by package name only", () => {
+    assert.deepEqual(relativeCrossings(graph, byName), []);
+  });
+
+  test("no import cycles in packages/", () => {
     assert.deepEqual(findCycles(graph), []);
   });
 
   test("the checks catch what they are for (a synthetic graph)", () => {
     const bad: ImportGraph = new Map([
-      ["src/emulator/a.ts", ["src/emulator/b.ts", "src/protocol/message.ts"]],
-      ["src/emulator/b.ts", ["src/datachannel/endpoint.ts", "src/emulator/a.ts"]],
-      ["src/protocol/message.ts", ["src/session/shell.ts"]],
-      ["src/datachannel/endpoint.ts", []],
-      ["src/session/shell.ts", ["src/session/shell.ts"]],
+      [`${EMULATOR}a.ts`, [`${EMULATOR}b.ts`, `${WIRE}protocol/message.ts`]],
+      [`${EMULATOR}b.ts`, [`${CLIENT}datachannel/endpoint.ts`, `${EMULATOR}a.ts`]],
+      [`${WIRE}protocol/message.ts`, [`${CLIENT}session/shell.ts`]],
+      [`${CLIENT}datachannel/endpoint.ts`, []],
+      [`${CLIENT}session/shell.ts`, [`${CLIENT}session/shell.ts`]],
     ]);
-    assert.deepEqual(boundaryViolations(bad, "src/emulator/", emulatorMayImport).sort(), [
-      "src/emulator/b.ts -> src/datachannel/endpoint.ts",
-      "src/protocol/message.ts -> src/session/shell.ts",
+    assert.deepEqual(boundaryViolations(bad, EMULATOR, inWire).sort(), [
+      `${EMULATOR}b.ts -> ${CLIENT}datachannel/endpoint.ts`,
+      `${WIRE}protocol/message.ts -> ${CLIENT}session/shell.ts`,
     ]);
-    assert.deepEqual(findCycles(bad), [["src/session/shell.ts"], ["src/emulator/a.ts", "src/emulator/b.ts"]]);
+    assert.deepEqual(findCycles(bad), [
+      [`${CLIENT}session/shell.ts`],
+      [`${EMULATOR}a.ts`, `${EMULATOR}b.ts`],
+    ]);
+    const named = new Map([[`${EMULATOR}a.ts`, [`${WIRE}protocol/message.ts`]]]);
+    const crossing: ImportGraph = new Map([
+      [`${EMULATOR}a.ts`, [`${WIRE}protocol/message.ts`, `${WIRE}errors.ts`]],
+    ]);
+    assert.deepEqual(relativeCrossings(crossing, named), [`${EMULATOR}a.ts -> ${WIRE}errors.ts`]);
   });
 });

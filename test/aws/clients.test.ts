@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { createLogger, silentLogger } from "@aws-runas/wire/log.js";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { createClient } from "../../src/aws/clients.js";
-import { awsErrorFrom } from "../../src/aws/errors.js";
-import { AwsError } from "../../src/errors.js";
-import { createLogger, silentLogger } from "../../src/log.js";
+import { createClient } from "../../packages/aws-runas/src/aws/clients.js";
+import { awsErrorFrom } from "../../packages/aws-runas/src/aws/errors.js";
 import { type FakeAwsServer, signingKeyId, startFakeAws, stsError, stsResult } from "./fake-aws-server.js";
 
 const creds = { accessKeyId: "AKIAFAKE", secretAccessKey: "fake-secret-key-value" };

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { endpointFromEnv } from "../../src/aws/endpoint.js";
-import { SERVICES, type ServiceName } from "../../src/aws/services.js";
-import { RunasError } from "../../src/errors.js";
+import { RunasError } from "@aws-runas/wire/errors.js";
+import { endpointFromEnv } from "../../packages/aws-runas/src/aws/endpoint.js";
+import { SERVICES, type ServiceName } from "../../packages/aws-runas/src/aws/services.js";
 
 describe("endpointFromEnv", () => {
   test("a value that is not an http(s) URL is a usage error naming the variable (issue 14 item 11)", () => {

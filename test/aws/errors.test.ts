@@ -3,9 +3,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { AwsError, type AwsErrorKind, ChannelError, RunasError, UsageError } from "@aws-runas/wire/errors.js";
 import { ExpiredTokenException } from "@aws-sdk/client-sts";
-import { awsErrorFrom, classifyAwsError, isRetryable } from "../../src/aws/errors.js";
-import { AwsError, type AwsErrorKind, ChannelError, RunasError, UsageError } from "../../src/errors.js";
+import { awsErrorFrom, classifyAwsError, isRetryable } from "../../packages/aws-runas/src/aws/errors.js";
 
 function sdkError(name: string, message: string, status = 400): Error {
   return Object.assign(new Error(message), {
@@ -263,7 +263,7 @@ describe("classifyAwsError: messages and hints", () => {
 });
 
 describe("one place decides (issue 15 item 7)", () => {
-  const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
+  const SRC = fileURLToPath(new URL("../../packages/aws-runas/src", import.meta.url));
   /** Ways of deciding by AWS error name outside src/aws/errors.ts. */
   const NAME_MATCHING = [
     /\.(?:name|awsCode)\s*[!=]==?\s*["'`][A-Za-z]/,

@@ -6,8 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { completeLine, targetRequest } from "../../src/cli/completion.js";
-import { listProfileNames, readProfileNames } from "../../src/cli/profiles.js";
+import { completeLine, targetRequest } from "../../packages/aws-runas/src/cli/completion.js";
+import { listProfileNames, readProfileNames } from "../../packages/aws-runas/src/cli/profiles.js";
 import { TmuxPane, tmuxSkipReason } from "../e2e/helpers/tmux.js";
 import { CLI, ensureCliBuilt } from "./helpers.js";
 

@@ -1,13 +1,13 @@
-// Shared helpers for tests that run the built CLI (dist/aws-runas.js) as a real process.
+// Shared helpers for tests that run the built CLI (packages/aws-runas/dist/aws-runas.js) as a real process.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Repository root. */
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The bundled CLI that `npm run build` writes. */
-export const CLI = join(ROOT, "dist", "aws-runas.js");
+export const CLI = join(ROOT, "packages/aws-runas/dist/aws-runas.js");
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
@@ -19,12 +19,12 @@ function newestMtime(path: string): number {
 
 /** Sources whose changes the CLI tests must see (the rest of src/ is other layers' business). */
 const CLI_SOURCES = [
-  "src/cli",
-  "src/target",
-  "src/session/plugin.ts",
-  "src/errors.ts",
-  "src/log.ts",
-  "package.json",
+  "packages/aws-runas/src/cli",
+  "packages/aws-runas/src/target",
+  "packages/aws-runas/src/session/plugin.ts",
+  "packages/wire/src/errors.ts",
+  "packages/wire/src/log.ts",
+  "packages/aws-runas/package.json",
 ];
 
 /**
@@ -55,7 +55,7 @@ export interface CliRunOptions {
 }
 
 /** package.json's `bin` entry: the CommonJS launcher in front of the bundle. */
-export const BIN = join(ROOT, "bin", "aws-runas.cjs");
+export const BIN = join(ROOT, "packages/aws-runas/bin/aws-runas.cjs");
 
 /** A clean environment: no AWS settings leak in from the machine running the tests. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -1,9 +1,9 @@
 // argv → input tables (ni style): the real commander tree, parsed in-process, no I/O.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { PICK_TARGET } from "../../src/cli/commands/pick.js";
-import type { CommandInput, Env, GlobalInput } from "../../src/cli/inputs.js";
-import { parseCommandLine } from "../../src/cli/program.js";
+import { PICK_TARGET } from "../../packages/aws-runas/src/cli/commands/pick.js";
+import type { CommandInput, Env, GlobalInput } from "../../packages/aws-runas/src/cli/inputs.js";
+import { parseCommandLine } from "../../packages/aws-runas/src/cli/program.js";
 
 function parse(argv: readonly string[], env: Env = {}): CommandInput {
   const outcome = parseCommandLine(argv, { env, writeOut: () => {}, writeErr: () => {} });

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { cleanEnv, ensureCliBuilt, ROOT, runBuiltCli } from "./helpers.js";
 
-const DIST = join(ROOT, "dist");
+const DIST = join(ROOT, "packages/aws-runas/dist");
 const FORBIDDEN =
   /node_modules\/(@aws-sdk|@smithy|node-pty|ws)\/|src\/(session|datachannel|mux|credentials|aws|protocol)\//;
 

@@ -1,9 +1,9 @@
 // The one-line error format main prints on stderr.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { formatError } from "../../src/cli/report.js";
-import { RunasError, UsageError } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
+import { RunasError, UsageError } from "@aws-runas/wire/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
+import { formatError } from "../../packages/aws-runas/src/cli/report.js";
 
 describe("formatError", () => {
   test("our error: message and hint, no stack", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { createLogger } from "@aws-runas/wire/log.js";
 import fc from "fast-check";
 import {
   clampDuration,
@@ -8,9 +9,8 @@ import {
   ROLE_LIMITS,
   resolveDuration,
   SESSION_TOKEN_LIMITS,
-} from "../../src/config/duration.js";
-import { ConfigError } from "../../src/config/errors.js";
-import { createLogger } from "../../src/log.js";
+} from "../../packages/aws-runas/src/config/duration.js";
+import { ConfigError } from "../../packages/aws-runas/src/config/errors.js";
 
 function recordingLogger() {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 // Issue 14 item 13: lines the SDK's INI loader would drop silently are found, with their line.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { findIniProblem } from "../../src/config/ini-check.js";
+import { findIniProblem } from "../../packages/aws-runas/src/config/ini-check.js";
 
 describe("findIniProblem", () => {
   const fine: [string, string][] = [

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError } from "../../src/config/errors.js";
-import { selectProfile } from "../../src/config/profile-name.js";
-import { looksLikeArn, parseRoleArn, tryParseRoleArn } from "../../src/config/role-arn.js";
+import { ConfigError } from "../../packages/aws-runas/src/config/errors.js";
+import { selectProfile } from "../../packages/aws-runas/src/config/profile-name.js";
+import { looksLikeArn, parseRoleArn, tryParseRoleArn } from "../../packages/aws-runas/src/config/role-arn.js";
 
 describe("selectProfile", () => {
   test("explicit name beats the environment", () => {

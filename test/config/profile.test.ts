@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ConfigError } from "../../src/config/errors.js";
-import { configPaths, loadProfileFiles } from "../../src/config/files.js";
-import { loadProfile } from "../../src/config/index.js";
-import { createLogger, silentLogger } from "../../src/log.js";
+import { createLogger, silentLogger } from "@aws-runas/wire/log.js";
+import { ConfigError } from "../../packages/aws-runas/src/config/errors.js";
+import { configPaths, loadProfileFiles } from "../../packages/aws-runas/src/config/files.js";
+import { loadProfile } from "../../packages/aws-runas/src/config/index.js";
 
 const CONFIG = `
 [default]

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { tryParseRoleArn } from "../../src/config/role-arn.js";
+import { tryParseRoleArn } from "../../packages/aws-runas/src/config/role-arn.js";
 import {
   arnCacheName,
   cacheFilePath,
@@ -14,7 +14,7 @@ import {
   parseCacheText,
   readCacheFile,
   writeCacheFile,
-} from "../../src/credentials/cache.js";
+} from "../../packages/aws-runas/src/credentials/cache.js";
 
 const creds = {
   accessKeyId: "ASIAEXAMPLE",

@@ -7,14 +7,19 @@ import { copyFile, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import * as OTPAuth from "otpauth";
-import { awsErrorFrom, createClient } from "../../src/aws/index.js";
-import { type CredentialFlags, resolveCredentials } from "../../src/credentials/resolve.js";
-import { NoTerminalError } from "../../src/credentials/tty-prompt.js";
-import type { RequestLogEntry } from "../../src/emulator/index.js";
+import { awsErrorFrom, createClient } from "../../packages/aws-runas/src/aws/index.js";
+import {
+  type CredentialFlags,
+  resolveCredentials,
+} from "../../packages/aws-runas/src/credentials/resolve.js";
+import { NoTerminalError } from "../../packages/aws-runas/src/credentials/tty-prompt.js";
+import type { RequestLogEntry } from "../../packages/emulator/src/index.js";
 import {
   ALICE,
   BOB,
@@ -22,9 +27,7 @@ import {
   ROLE,
   type RunningEmulator,
   startEmulator,
-} from "../../src/emulator/index.js";
-import { AwsError } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
+} from "../../packages/emulator/src/index.js";
 
 let emu: RunningEmulator;
 before(async () => {

@@ -1,8 +1,13 @@
 /** An in-memory STS for flow tests: issues credentials, records every call and what signed it. */
+
+import { AwsError } from "@aws-runas/wire/errors.js";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import type { CachedCredentials } from "../../src/credentials/cache.js";
-import type { AssumeRoleInput, GetSessionTokenInput, StsFactory } from "../../src/credentials/sts.js";
-import { AwsError } from "../../src/errors.js";
+import type { CachedCredentials } from "../../packages/aws-runas/src/credentials/cache.js";
+import type {
+  AssumeRoleInput,
+  GetSessionTokenInput,
+  StsFactory,
+} from "../../packages/aws-runas/src/credentials/sts.js";
 
 export type StsCall =
   | { op: "GetSessionToken"; signedWith: string; region: string | undefined; input: GetSessionTokenInput }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CredentialsError } from "../../src/credentials/errors.js";
-import { createMfaCodeSource, MFA_PROMPT } from "../../src/credentials/mfa.js";
-import { NoTerminalError } from "../../src/credentials/tty-prompt.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "@aws-runas/wire/log.js";
+import { CredentialsError } from "../../packages/aws-runas/src/credentials/errors.js";
+import { createMfaCodeSource, MFA_PROMPT } from "../../packages/aws-runas/src/credentials/mfa.js";
+import { NoTerminalError } from "../../packages/aws-runas/src/credentials/tty-prompt.js";
 
 const SERIAL = "arn:aws:iam::123456789012:mfa/alice";
 

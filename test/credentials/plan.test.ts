@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError } from "../../src/config/errors.js";
-import type { ProfileFiles, Section } from "../../src/config/files.js";
-import { resolveProfile } from "../../src/config/profile.js";
-import { type Env, selectProfile } from "../../src/config/profile-name.js";
-import { type CredentialPlan, planCredentials } from "../../src/credentials/plan.js";
-import { silentLogger } from "../../src/log.js";
+import { silentLogger } from "@aws-runas/wire/log.js";
+import { ConfigError } from "../../packages/aws-runas/src/config/errors.js";
+import type { ProfileFiles, Section } from "../../packages/aws-runas/src/config/files.js";
+import { resolveProfile } from "../../packages/aws-runas/src/config/profile.js";
+import { type Env, selectProfile } from "../../packages/aws-runas/src/config/profile-name.js";
+import { type CredentialPlan, planCredentials } from "../../packages/aws-runas/src/credentials/plan.js";
 
 const keys = { aws_access_key_id: "AKIAUSER", aws_secret_access_key: "user-secret" };
 const PROFILES: Record<string, Section> = {

@@ -3,17 +3,17 @@ import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
-import { readCacheFile } from "../../src/credentials/cache.js";
-import { CredentialsError } from "../../src/credentials/errors.js";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { createLogger, type Logger } from "@aws-runas/wire/log.js";
+import { readCacheFile } from "../../packages/aws-runas/src/credentials/cache.js";
+import { CredentialsError } from "../../packages/aws-runas/src/credentials/errors.js";
 import {
   type CredentialDeps,
   type CredentialFlags,
   resolveCredentials,
-} from "../../src/credentials/resolve.js";
-import type { SdkProviderSpec } from "../../src/credentials/sdk-providers.js";
-import { NoTerminalError } from "../../src/credentials/tty-prompt.js";
-import { AwsError } from "../../src/errors.js";
-import { createLogger, type Logger } from "../../src/log.js";
+} from "../../packages/aws-runas/src/credentials/resolve.js";
+import type { SdkProviderSpec } from "../../packages/aws-runas/src/credentials/sdk-providers.js";
+import { NoTerminalError } from "../../packages/aws-runas/src/credentials/tty-prompt.js";
 import { createFakeSts } from "./fake-sts.js";
 
 const CONFIG = `

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { resolveCredentials } from "../../src/credentials/resolve.js";
-import { AwsError } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
+import { resolveCredentials } from "../../packages/aws-runas/src/credentials/resolve.js";
 
 describe("the real SDK provider bridge", () => {
   test("credential_process profiles work through the SDK's fromProcess", async (t) => {

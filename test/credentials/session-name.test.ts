@@ -5,7 +5,7 @@ import {
   chooseSessionName,
   sanitizeSessionName,
   userNameFromArn,
-} from "../../src/credentials/session-name.js";
+} from "../../packages/aws-runas/src/credentials/session-name.js";
 
 describe("sanitizeSessionName", () => {
   test("keeps allowed characters, replaces the rest", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { sdkStsFactory } from "../../src/credentials/sts.js";
-import { AwsError } from "../../src/errors.js";
-import { createLogger, silentLogger } from "../../src/log.js";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { createLogger, silentLogger } from "@aws-runas/wire/log.js";
+import { sdkStsFactory } from "../../packages/aws-runas/src/credentials/sts.js";
 import {
   type FakeAwsServer,
   signingKeyId,

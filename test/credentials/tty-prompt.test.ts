@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type IPty, spawn } from "node-pty";
-import { NoTerminalError, promptOnTerminal } from "../../src/credentials/tty-prompt.js";
+import { NoTerminalError, promptOnTerminal } from "../../packages/aws-runas/src/credentials/tty-prompt.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { classifyAwsError } from "../../src/aws/errors.js";
-import { CLIENT_VERSION, DataChannel, ManualClock } from "../../src/datachannel/index.js";
 import {
   decodeEncryptionChallenge,
   decodeHandshakeResponse,
@@ -17,7 +15,9 @@ import {
   PayloadType,
   sealPayload,
   splitDataKey,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { classifyAwsError } from "../../packages/aws-runas/src/aws/errors.js";
+import { CLIENT_VERSION, DataChannel, ManualClock } from "../../packages/aws-runas/src/datachannel/index.js";
 import { ScriptedPeer } from "./scripted-peer.js";
 
 async function setup(

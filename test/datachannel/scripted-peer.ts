@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { type WebSocket, WebSocketServer } from "ws";
 import {
   type DecodedMessage,
   decodeAcknowledge,
@@ -16,7 +15,8 @@ import {
   encodeMessage,
   MessageType,
   type OpenDataChannelInput,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { type WebSocket, WebSocketServer } from "ws";
 
 export class ScriptedPeer {
   readonly server: WebSocketServer;

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { requestLog } from "./helpers/forward.js";
 import { CLI, type EmulatorProcess, startEmulatorProcess } from "./helpers/harness.js";
 import { shellQuote, TmuxPane, tmuxSkipReason } from "./helpers/tmux.js";

@@ -11,7 +11,7 @@ import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Secret, TOTP } from "otpauth";
-import { ALICE, INSTANCE } from "../../src/emulator/fixture/default.js";
+import { ALICE, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import {
   connectLocal,
   echoRoundTrip,

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { defaultFixture, INSTANCE } from "../../src/emulator/fixture/default.js";
+import { defaultFixture, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import {
   connectLocal,
   echoRoundTrip,

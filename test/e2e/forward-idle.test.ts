@@ -13,8 +13,8 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { AGENT_VERSION, INSTANCE } from "../../src/emulator/fixture/default.js";
-import { muxKeepAliveFor } from "../../src/session/versions.js";
+import { muxKeepAliveFor } from "../../packages/aws-runas/src/session/versions.js";
+import { AGENT_VERSION, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import {
   connectLocal,
   echoRoundTrip,

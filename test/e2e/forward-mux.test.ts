@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE, REMOTE_HOSTS } from "../../src/emulator/fixture/default.js";
+import { INSTANCE, REMOTE_HOSTS } from "../../packages/emulator/src/fixture/default.js";
 import {
   collectUntilClosed,
   connectLocal,

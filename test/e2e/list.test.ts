@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { defaultFixture, INSTANCE } from "../../src/emulator/fixture/default.js";
+import { defaultFixture, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { requestLog } from "./helpers/forward.js";
 import { assertOneLineError, type EmulatorProcess, runCli, startEmulatorProcess } from "./helpers/harness.js";
 

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { CLI, type EmulatorProcess, startEmulatorProcess } from "./helpers/harness.js";
 import { pollUntil, shellQuote, TmuxPane, tmuxSkipReason, writeSessionScript } from "./helpers/tmux.js";
 

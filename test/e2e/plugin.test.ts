@@ -11,8 +11,8 @@ import { once } from "node:events";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
-import { RESPONSE_ENV } from "../../src/session/plugin.js";
+import { RESPONSE_ENV } from "../../packages/aws-runas/src/session/plugin.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { type FakePlugin, installFakePlugin } from "./helpers/fake-plugin.js";
 import { requestLog, sessionInfo } from "./helpers/forward.js";
 import {

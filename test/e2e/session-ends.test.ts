@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type IPty, spawn as spawnPty } from "node-pty";
-import { ALICE, INSTANCE } from "../../src/emulator/fixture/default.js";
+import { ALICE, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { closedPort, startBannerServer } from "../emulator/helpers/emulator.js";
 import { assertNoChildProcesses, childPids, commandLine, ensureBuilt } from "../reliability/helpers.js";
 import { Cleanup, generateKey } from "../ssh/openssh-tools.js";

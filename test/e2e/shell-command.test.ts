@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
-import { AGENT_VERSION, INSTANCE } from "../../src/emulator/fixture/default.js";
+import { AGENT_VERSION, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { requestLog } from "./helpers/forward.js";
 import {
   assertOneLineError,

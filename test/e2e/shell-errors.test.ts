@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { assertOneLineError, type EmulatorProcess, runCli, startEmulatorProcess } from "./helpers/harness.js";
 
 describe("ssm shell errors (built CLI against the built emulator)", () => {

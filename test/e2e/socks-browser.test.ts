@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { REPO_ROOT, startEmulatorProcess } from "./helpers/harness.js";
 import { startHttpServer, startSocks } from "./helpers/socks.js";
 

@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
-import { Reply } from "../../src/socks/codec.js";
+import { Reply } from "../../packages/aws-runas/src/socks/codec.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import {
   collectUntilClosed,
   echoRoundTrip,

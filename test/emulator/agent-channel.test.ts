@@ -5,9 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ManualClock } from "../../src/datachannel/clock.js";
-import { AgentChannel, type Delivery } from "../../src/emulator/agent/channel/channel.js";
-import { AgentRto } from "../../src/emulator/agent/channel/rto.js";
 import {
   type DecodedMessage,
   decodeAcknowledge,
@@ -16,7 +13,10 @@ import {
   encodeMessage,
   MessageType,
   PayloadType,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { ManualClock } from "../../packages/aws-runas/src/datachannel/clock.js";
+import { AgentChannel, type Delivery } from "../../packages/emulator/src/agent/channel/channel.js";
+import { AgentRto } from "../../packages/emulator/src/agent/channel/rto.js";
 
 /** A client frame: input_stream_data `seq` carrying `payload`. */
 function input(seq: number, payload: string): Buffer {

@@ -2,8 +2,8 @@
 // code): StdErr (pt 11) and ExitCode (pt 12) exactly as amazon-ssm-agent sends them.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AGENT_VERSION, INSTANCE } from "../../src/emulator/index.js";
-import { MessageType, PayloadType } from "../../src/protocol/index.js";
+import { MessageType, PayloadType } from "@aws-runas/wire/protocol/index.js";
+import { AGENT_VERSION, INSTANCE } from "../../packages/emulator/src/index.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 const DOC = "AWS-StartNonInteractiveCommand";

@@ -3,8 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/index.js";
-import { Layout, MessageType } from "../../src/protocol/index.js";
+import { Layout, MessageType } from "@aws-runas/wire/protocol/index.js";
+import { INSTANCE } from "../../packages/emulator/src/index.js";
 import { startEchoServer, startTestEmulator } from "./helpers/emulator.js";
 import type { WireFrame } from "./helpers/raw-client.js";
 

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { HANDSHAKE_TIMEOUT_MESSAGE, KMS_CUSTOMER_MESSAGE } from "../../src/emulator/agent/handshake.js";
-import { INSTANCE, KMS_KEY } from "../../src/emulator/index.js";
-import { PayloadType } from "../../src/protocol/index.js";
+import { PayloadType } from "@aws-runas/wire/protocol/index.js";
+import {
+  HANDSHAKE_TIMEOUT_MESSAGE,
+  KMS_CUSTOMER_MESSAGE,
+} from "../../packages/emulator/src/agent/handshake.js";
+import { INSTANCE, KMS_KEY } from "../../packages/emulator/src/index.js";
 import { startEchoServer, startTestEmulator } from "./helpers/emulator.js";
 
 describe("agent: KMS-encrypted shell", () => {

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/index.js";
-import { MuxSession } from "../../src/mux/session.js";
+import { MuxSession } from "../../packages/aws-runas/src/mux/session.js";
+import { INSTANCE } from "../../packages/emulator/src/index.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 import { ClientTransport } from "./helpers/mux-transport.js";
 

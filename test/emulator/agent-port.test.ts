@@ -2,16 +2,16 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { AGENT_VERSION, INSTANCE, REMOTE_HOSTS } from "../../src/emulator/index.js";
-import { MuxSession } from "../../src/mux/session.js";
-import type { MuxStream } from "../../src/mux/stream.js";
 import {
   decodeAcknowledge,
   decodeHandshakeComplete,
   FlagValue,
   MessageType,
   PayloadType,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { MuxSession } from "../../packages/aws-runas/src/mux/session.js";
+import type { MuxStream } from "../../packages/aws-runas/src/mux/stream.js";
+import { AGENT_VERSION, INSTANCE, REMOTE_HOSTS } from "../../packages/emulator/src/index.js";
 import { closedPort, startBannerServer, startEchoServer, startTestEmulator } from "./helpers/emulator.js";
 import { ClientTransport } from "./helpers/mux-transport.js";
 import type { RawClient } from "./helpers/raw-client.js";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/index.js";
-import { MessageType, PayloadType } from "../../src/protocol/index.js";
+import { MessageType, PayloadType } from "@aws-runas/wire/protocol/index.js";
+import { INSTANCE } from "../../packages/emulator/src/index.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 describe("agent: Standard_Stream shell", () => {

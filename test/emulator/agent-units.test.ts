@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { CLIENT_VERSION } from "../../src/datachannel/client.js";
-import { DRAIN_MARKER, DrainMarkerScanner } from "../../src/emulator/agent/drain-marker.js";
+import { CLIENT_VERSION } from "../../packages/aws-runas/src/datachannel/client.js";
+import { DRAIN_MARKER, DrainMarkerScanner } from "../../packages/emulator/src/agent/drain-marker.js";
 import {
   AgentError,
   acceptHandshakeResponse,
@@ -16,9 +16,9 @@ import {
   SourcePump,
   shellLaunch,
   splitPayloads,
-} from "../../src/emulator/agent/index.js";
-import type { AgentSessionSpec } from "../../src/emulator/agent/types.js";
-import { parseDataChannelUrl, streamUrlFor } from "../../src/emulator/gateway/route.js";
+} from "../../packages/emulator/src/agent/index.js";
+import type { AgentSessionSpec } from "../../packages/emulator/src/agent/types.js";
+import { parseDataChannelUrl, streamUrlFor } from "../../packages/emulator/src/gateway/route.js";
 
 const portSpec: AgentSessionSpec = {
   sessionId: "alice-0123",

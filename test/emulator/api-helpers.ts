@@ -6,7 +6,7 @@ import {
   type RunningEmulator,
   type StartEmulatorOptions,
   startEmulator,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 
 /**
  * An in-process emulator with only the API server (no websocket gateway or DNS extensions), so

@@ -11,7 +11,7 @@ import {
   KMS_KEY,
   type RequestLogEntry,
   type RunningEmulator,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 import {
   clientConfig,
   ed25519PublicKey,

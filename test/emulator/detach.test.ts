@@ -1,8 +1,13 @@
 // stopDetached's decisions with a scripted process table (the real one is in e2e/emulator-detach).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EMULATOR_VARIABLES, type StopDeps, stopDetached, unsetLine } from "../../src/emulator/detach.js";
-import { RunasError, UsageError } from "../../src/errors.js";
+import { RunasError, UsageError } from "@aws-runas/wire/errors.js";
+import {
+  EMULATOR_VARIABLES,
+  type StopDeps,
+  stopDetached,
+  unsetLine,
+} from "../../packages/emulator/src/detach.js";
 
 /** A process table where `pid` runs `cmdline` and turns into `after` once it got SIGTERM. */
 function table(cmdline: string, after: "gone" | "zombie" | "alive") {

@@ -6,10 +6,10 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { RunasError } from "@aws-runas/wire/errors.js";
 import dnsPacket from "dns-packet";
-import { DNS_TTL, type DnsRecord, zoneApexes } from "../../src/emulator/dns/records.js";
-import { type DnsServer, startDnsServer } from "../../src/emulator/dns/server.js";
-import { RunasError } from "../../src/errors.js";
+import { DNS_TTL, type DnsRecord, zoneApexes } from "../../packages/emulator/src/dns/records.js";
+import { type DnsServer, startDnsServer } from "../../packages/emulator/src/dns/server.js";
 
 // Longer than one 255-byte character-string, yet the answer still fits one 512-byte datagram.
 const LONG_TXT = `v=${"x".repeat(300)}`;

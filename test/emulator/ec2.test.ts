@@ -14,7 +14,7 @@ import {
   FLEET_TAG,
   INSTANCE,
   type RunningEmulator,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 import { clientConfig, rejectsWith, startApiEmulator, type TestCredentials } from "./api-helpers.js";
 
 describe("EC2 DescribeInstances", () => {

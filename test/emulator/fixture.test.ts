@@ -10,7 +10,7 @@ import {
   INSTANCE,
   loadFixture,
   validateFixture,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 
 /** Deep copy of the default fixture as plain JSON, for breaking one field at a time. */
 function json(): Record<string, unknown> & { instances: Record<string, unknown>[] } {

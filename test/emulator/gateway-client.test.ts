@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { DataChannel } from "../../src/datachannel/index.js";
-import { type EmulatorSession, INSTANCE, KMS_KEY } from "../../src/emulator/index.js";
-import { MuxSession } from "../../src/mux/index.js";
+import { DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
+import { MuxSession } from "../../packages/aws-runas/src/mux/index.js";
+import { type EmulatorSession, INSTANCE, KMS_KEY } from "../../packages/emulator/src/index.js";
 import { startEchoServer, startTestEmulator, type TestEmulator } from "./helpers/emulator.js";
 
 async function open(

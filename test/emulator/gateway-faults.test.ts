@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { ManualClock } from "../../src/datachannel/clock.js";
-import {
-  FaultShaper,
-  outputSequence,
-  REORDER_HOLD_MS,
-  SessionFaults,
-  seededRandom,
-  withCorruptDigest,
-} from "../../src/emulator/gateway/index.js";
-import { type FaultConfig, INSTANCE, noFaults } from "../../src/emulator/index.js";
 import {
   decodeMessage,
   encodeMessage,
@@ -18,7 +8,17 @@ import {
   PayloadType,
   payloadDigest,
   wireDigest,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { ManualClock } from "../../packages/aws-runas/src/datachannel/clock.js";
+import {
+  FaultShaper,
+  outputSequence,
+  REORDER_HOLD_MS,
+  SessionFaults,
+  seededRandom,
+  withCorruptDigest,
+} from "../../packages/emulator/src/gateway/index.js";
+import { type FaultConfig, INSTANCE, noFaults } from "../../packages/emulator/src/index.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 function frame(seq: number, type: string = MessageType.outputStreamData): Buffer {

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import WebSocket from "ws";
-import { isPresignedUrl, signUpgrade } from "../../src/datachannel/sign.js";
-import { ALICE, INSTANCE } from "../../src/emulator/index.js";
+import { isPresignedUrl, signUpgrade } from "../../packages/aws-runas/src/datachannel/sign.js";
+import { ALICE, INSTANCE } from "../../packages/emulator/src/index.js";
 import { clientConfig } from "./api-helpers.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 

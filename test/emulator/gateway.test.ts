@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
+import { MessageType } from "@aws-runas/wire/protocol/index.js";
 import WebSocket from "ws";
-import { CLOSE_POLICY_VIOLATION } from "../../src/emulator/gateway/gateway.js";
-import { INSTANCE } from "../../src/emulator/index.js";
-import { MessageType } from "../../src/protocol/index.js";
+import { CLOSE_POLICY_VIOLATION } from "../../packages/emulator/src/gateway/gateway.js";
+import { INSTANCE } from "../../packages/emulator/src/index.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 describe("gateway: websocket admission", () => {

@@ -8,7 +8,7 @@ import {
   KMS_KEY,
   type RunningEmulator,
   readAuthorizedKeys,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 import { clientConfig, ed25519PublicKey, rejectsWith, startApiEmulator } from "./api-helpers.js";
 
 describe("KMS", () => {

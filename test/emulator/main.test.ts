@@ -15,12 +15,12 @@ import { promisify } from "node:util";
 import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from "@aws-sdk/client-ec2-instance-connect";
 import { ResumeSessionCommand, SSMClient, StartSessionCommand } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { ALICE, INSTANCE, parseExports } from "../../src/emulator/index.js";
+import { ALICE, INSTANCE, parseExports } from "../../packages/emulator/src/index.js";
 import { ed25519PublicKey } from "./api-helpers.js";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "../..");
-const DIST = join(ROOT, "dist/aws-runas-emulator.js");
+const DIST = join(ROOT, "packages/emulator/dist/aws-runas-emulator.js");
 
 async function emulatorScript(scratch: string): Promise<string> {
   try {
@@ -29,7 +29,7 @@ async function emulatorScript(scratch: string): Promise<string> {
   } catch {
     const { build } = await import("esbuild");
     await build({
-      entryPoints: { "aws-runas-emulator": join(ROOT, "src/emulator/main.ts") },
+      entryPoints: { "aws-runas-emulator": join(ROOT, "packages/emulator/src/main.ts") },
       outdir: scratch,
       bundle: true,
       splitting: true,

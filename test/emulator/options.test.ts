@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { noFaults, parseEmulatorOptions, parseFaultSpec, parseFaults } from "../../src/emulator/options.js";
-import { UsageError } from "../../src/errors.js";
+import { UsageError } from "@aws-runas/wire/errors.js";
+import {
+  noFaults,
+  parseEmulatorOptions,
+  parseFaultSpec,
+  parseFaults,
+} from "../../packages/emulator/src/options.js";
 
 describe("parseEmulatorOptions", () => {
   test("defaults", () => {

@@ -3,7 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromIni } from "@aws-sdk/credential-providers";
-import { ALICE, BOB, type RunningEmulator } from "../../src/emulator/index.js";
+import { ALICE, BOB, type RunningEmulator } from "../../packages/emulator/src/index.js";
 import { startApiEmulator, totpCode } from "./api-helpers.js";
 
 describe("generated config and credentials files", () => {

@@ -7,7 +7,7 @@ import {
   isDocumentProblem,
   resolveDocument,
   SessionRegistry,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 
 const web = defaultFixture().instances.find((i) => i.instanceId === INSTANCE.web);
 if (!web) throw new Error("fixture lacks web");

@@ -18,7 +18,7 @@ import {
   KMS_KEY,
   ROLE,
   type RunningEmulator,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 import { clientConfig, rejectsWith, startApiEmulator } from "./api-helpers.js";
 
 describe("SSM sessions", () => {

@@ -13,7 +13,7 @@ import {
   PARTNER_EXTERNAL_ID,
   ROLE,
   type RunningEmulator,
-} from "../../src/emulator/index.js";
+} from "../../packages/emulator/src/index.js";
 import {
   clientConfig,
   rejectsWith,

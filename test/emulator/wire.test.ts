@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { wildcardMatch } from "../../src/emulator/api/ec2-filters.js";
-import { isAllowed } from "../../src/emulator/api/identity.js";
-import { queryFilters, queryList } from "../../src/emulator/api/input.js";
-import { decodeNextToken, encodeNextToken } from "../../src/emulator/api/pagination.js";
-import { parseAuthorization } from "../../src/emulator/api/sigv4.js";
-import { element, escapeXml } from "../../src/emulator/api/xml.js";
-import { formatExports, parseExports } from "../../src/emulator/exports.js";
+import { wildcardMatch } from "../../packages/emulator/src/api/ec2-filters.js";
+import { isAllowed } from "../../packages/emulator/src/api/identity.js";
+import { queryFilters, queryList } from "../../packages/emulator/src/api/input.js";
+import { decodeNextToken, encodeNextToken } from "../../packages/emulator/src/api/pagination.js";
+import { parseAuthorization } from "../../packages/emulator/src/api/sigv4.js";
+import { element, escapeXml } from "../../packages/emulator/src/api/xml.js";
+import { formatExports, parseExports } from "../../packages/emulator/src/exports.js";
 
 describe("parseAuthorization", () => {
   test("reads the SDK's header", () => {

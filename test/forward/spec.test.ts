@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { UsageError } from "../../src/errors.js";
-import { exposureWarning, isLoopbackAddress, parseBindAddress } from "../../src/forward/bind.js";
-import { isInstanceDestination, type LocalForward, parseLocalForward } from "../../src/forward/spec.js";
+import { UsageError } from "@aws-runas/wire/errors.js";
+import {
+  exposureWarning,
+  isLoopbackAddress,
+  parseBindAddress,
+} from "../../packages/aws-runas/src/forward/bind.js";
+import {
+  isInstanceDestination,
+  type LocalForward,
+  parseLocalForward,
+} from "../../packages/aws-runas/src/forward/spec.js";
 
 const fwd = (
   bindAddress: string | undefined,

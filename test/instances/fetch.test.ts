@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { ALICE, INSTANCE, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
-import { listManagedInstances } from "../../src/instances/fetch.js";
+import { listManagedInstances } from "../../packages/aws-runas/src/instances/fetch.js";
+import { ALICE, INSTANCE, type RunningEmulator, startEmulator } from "../../packages/emulator/src/index.js";
 
 let emulator: RunningEmulator;
 before(async () => {

@@ -8,8 +8,8 @@ import {
   parseInstanceFilter,
   renderInstanceTable,
   sortInstances,
-} from "../../src/instances/table.js";
-import type { ManagedInstance } from "../../src/instances/types.js";
+} from "../../packages/aws-runas/src/instances/table.js";
+import type { ManagedInstance } from "../../packages/aws-runas/src/instances/types.js";
 
 const instance = (over: Partial<ManagedInstance>): ManagedInstance => ({
   instanceId: "i-0123456789abcdef0",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { MuxError } from "@aws-runas/wire/errors.js";
 import fc from "fast-check";
-import { MuxError } from "../../src/errors.js";
 import {
   Cmd,
   decodeWindowUpdate,
@@ -13,7 +13,7 @@ import {
   FrameDecoder,
   type FrameHeader,
   MAX_FRAME_LENGTH,
-} from "../../src/mux/index.js";
+} from "../../packages/aws-runas/src/mux/index.js";
 import { hex, refDecodeHeader, refEncodeFrame, refEncodeHeader } from "./reference.js";
 
 /** fast-check settings with a printed, replayable seed (FC_SEED=<n> replays a run). */

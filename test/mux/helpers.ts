@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import type { TestContext } from "node:test";
-import { type Frame, FrameDecoder, type MuxTimers } from "../../src/mux/index.js";
+import { type Frame, FrameDecoder, type MuxTimers } from "../../packages/aws-runas/src/mux/index.js";
 
 /**
  * Two connected TCP sockets on 127.0.0.1 (ephemeral port). Nagle is off, as Go sets it for every

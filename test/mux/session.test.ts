@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { describe, type TestContext, test } from "node:test";
-import { MuxError } from "../../src/errors.js";
+import { MuxError } from "@aws-runas/wire/errors.js";
 import {
   Cmd,
   describeFrame,
@@ -12,7 +12,7 @@ import {
   type MuxSessionOptions,
   type MuxStream,
   type MuxVersion,
-} from "../../src/mux/index.js";
+} from "../../packages/aws-runas/src/mux/index.js";
 import { hashOf, ManualTimers, RawPeer, sha256, socketPair, textOf, writeAll } from "./helpers.js";
 import { hex } from "./reference.js";
 

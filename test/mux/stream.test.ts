@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { MuxError } from "../../src/errors.js";
+import { MuxError } from "@aws-runas/wire/errors.js";
 import {
   type Cmd,
   cmdName,
   decodeWindowUpdate,
   encodeWindowUpdate,
   type MuxVersion,
-} from "../../src/mux/frame.js";
-import { INITIAL_PEER_WINDOW, MuxStream, type MuxStreamHooks } from "../../src/mux/stream.js";
+} from "@aws-runas/wire/mux/frame.js";
+import {
+  INITIAL_PEER_WINDOW,
+  MuxStream,
+  type MuxStreamHooks,
+} from "../../packages/aws-runas/src/mux/stream.js";
 
 /** A fake session: records frames and buffer reports, and lets the test congest the transport. */
 class FakeSession implements MuxStreamHooks {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { type EmulatorProcess, REPO_ROOT, startEmulatorProcess } from "../e2e/helpers/harness.js";
 
 const run = promisify(execFile);
@@ -45,7 +45,8 @@ describe("the installable client package", () => {
   });
 
   test("the tarball is named by the version and holds the built client only", async () => {
-    const { version } = (await import("../../package.json", { with: { type: "json" } })).default;
+    const { version } = (await import("../../packages/aws-runas/package.json", { with: { type: "json" } }))
+      .default;
     assert.equal(tarball.endsWith(`aws-runas-${version}.tgz`), true, tarball);
     const { stdout } = await run("tar", ["tzf", tarball]);
     const files = stdout.trim().split("\n");
@@ -72,7 +73,8 @@ describe("the installable client package", () => {
   });
 
   test("--version and --help come from the installed binary", async () => {
-    const { version } = (await import("../../package.json", { with: { type: "json" } })).default;
+    const { version } = (await import("../../packages/aws-runas/package.json", { with: { type: "json" } }))
+      .default;
     const v = await run(bin, ["--version"], { cwd: work });
     assert.equal(v.stdout, `${version}\n`);
     const h = await run(bin, ["--help"], { cwd: work });

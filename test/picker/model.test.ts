@@ -1,8 +1,14 @@
 // The instance picker's keys, state and drawing (src/picker/model.ts), pure.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ManagedInstance } from "../../src/instances/types.js";
-import { initialState, parseKeys, renderPicker, step, visible } from "../../src/picker/model.js";
+import type { ManagedInstance } from "../../packages/aws-runas/src/instances/types.js";
+import {
+  initialState,
+  parseKeys,
+  renderPicker,
+  step,
+  visible,
+} from "../../packages/aws-runas/src/picker/model.js";
 
 const mk = (instanceId: string, name: string, pingStatus = "Online"): ManagedInstance => ({
   instanceId,

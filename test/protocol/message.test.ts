@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import fc from "fast-check";
-import { ProtocolError } from "../../src/errors.js";
+import { ProtocolError } from "@aws-runas/wire/errors.js";
 import {
   decodeMessage,
   describeMessage,
@@ -11,7 +10,8 @@ import {
   MessageType,
   type SsmMessage,
   wireDigest,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import fc from "fast-check";
 
 interface Vector {
   hex: string;

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import fc from "fast-check";
-import { ProtocolError } from "../../src/errors.js";
+import { ProtocolError } from "@aws-runas/wire/errors.js";
 import {
   ActionStatus,
   decodeAcknowledge,
@@ -25,7 +24,8 @@ import {
   openPayload,
   sealPayload,
   splitDataKey,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import fc from "fast-check";
 
 const vectors = JSON.parse(readFileSync(new URL("../fixtures/ssm-vectors.json", import.meta.url), "utf8"));
 

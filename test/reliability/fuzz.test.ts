@@ -13,10 +13,8 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { WebSocketServer } from "ws";
-import { DataChannel } from "../../src/datachannel/index.js";
-import { ProtocolError } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
+import { ProtocolError } from "@aws-runas/wire/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
 import {
   CONTROL_CHANNEL_MESSAGE_TYPES,
   decodeMessage,
@@ -28,7 +26,9 @@ import {
   PayloadType,
   payloadDigest,
   wireDigest,
-} from "../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { WebSocketServer } from "ws";
+import { DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** `FUZZ_SCALE=10` for a longer run; the default is what CI runs. */

@@ -7,9 +7,13 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { DataChannel, ManualClock, ReliableEndpoint } from "../../src/datachannel/index.js";
-import { ChannelError } from "../../src/errors.js";
-import { PayloadType } from "../../src/protocol/index.js";
+import { ChannelError } from "@aws-runas/wire/errors.js";
+import { PayloadType } from "@aws-runas/wire/protocol/index.js";
+import {
+  DataChannel,
+  ManualClock,
+  ReliableEndpoint,
+} from "../../packages/aws-runas/src/datachannel/index.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
 
 const MAX_RETRANSMISSIONS = 5;

@@ -12,7 +12,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import {
   type EmulatorProcess,
   runCli,

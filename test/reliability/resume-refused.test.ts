@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { spawn as spawnPty } from "node-pty";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { CLI, type EmulatorProcess, startEmulatorProcess } from "../e2e/helpers/harness.js";
 import {
   assertNoChildProcesses,

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { type EmulatorProcess, spawnCli, startEmulatorProcess } from "../e2e/helpers/harness.js";
 import { assertNoChildProcesses, countRequests, ensureBuilt, watchProgress } from "./helpers.js";
 

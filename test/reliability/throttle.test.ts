@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { INSTANCE } from "../../src/emulator/fixture/default.js";
+import { INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { type EmulatorProcess, runCli, startEmulatorProcess } from "../e2e/helpers/harness.js";
 import { assertNoChildProcesses, ensureBuilt } from "./helpers.js";
 

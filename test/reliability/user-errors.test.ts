@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Secret, TOTP } from "otpauth";
-import { ALICE, DNS_NAME, INSTANCE } from "../../src/emulator/fixture/default.js";
+import { ALICE, DNS_NAME, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import {
   assertOneLineError,
   CLI,

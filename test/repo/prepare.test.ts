@@ -40,12 +40,14 @@ describe("prepare without devDependencies (npm install -g . before npm ci)", () 
 
   test("dist/ already built: kept, exit 0 with a note", (t) => {
     const dir = freshClone(t);
-    mkdirSync(join(dir, "dist"));
-    for (const file of ["aws-runas.js", "aws-runas-emulator.js"])
-      writeFileSync(join(dir, "dist", file), "// built\n");
+    const built = ["packages/aws-runas/dist/aws-runas.js", "packages/emulator/dist/aws-runas-emulator.js"];
+    for (const file of built) {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), "// built\n");
+    }
     const r = run(dir);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /esbuild is not installed; keeping the existing dist\//);
-    assert.equal(readFileSync(join(dir, "dist", "aws-runas.js"), "utf8"), "// built\n");
+    assert.equal(readFileSync(join(dir, built[0]!), "utf8"), "// built\n");
   });
 });

@@ -13,10 +13,10 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
+import { encodeOpenDataChannel } from "@aws-runas/wire/protocol/index.js";
 import { ResumeSessionCommand, SSMClient, StartSessionCommand } from "@aws-sdk/client-ssm";
 import WebSocket from "ws";
-import { ALICE, INSTANCE } from "../../src/emulator/fixture/default.js";
-import { encodeOpenDataChannel } from "../../src/protocol/index.js";
+import { ALICE, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
 import { type EmulatorProcess, startEmulatorProcess } from "../e2e/helpers/harness.js";
 import {
   assertNoChildProcesses,

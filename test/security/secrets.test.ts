@@ -14,10 +14,10 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { createLogger, type Logger } from "@aws-runas/wire/log.js";
 import { Secret, TOTP } from "otpauth";
-import { ALICE, BOB, INSTANCE } from "../../src/emulator/fixture/default.js";
-import { type RunningEmulator, SessionRegistry, startEmulator } from "../../src/emulator/index.js";
-import { createLogger, type Logger } from "../../src/log.js";
+import { ALICE, BOB, INSTANCE } from "../../packages/emulator/src/fixture/default.js";
+import { type RunningEmulator, SessionRegistry, startEmulator } from "../../packages/emulator/src/index.js";
 import { runCli } from "../e2e/helpers/harness.js";
 import {
   assertNoChildProcesses,

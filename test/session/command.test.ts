@@ -10,7 +10,7 @@ import {
   localExitCode,
   parseExitCode,
   quoteWord,
-} from "../../src/session/command.js";
+} from "../../packages/aws-runas/src/session/command.js";
 
 const MARKER = "__aws_runas_exit_0123456789abcdef";
 

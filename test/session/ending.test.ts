@@ -7,11 +7,16 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { exitCodeFor } from "../../src/cli/run/session-end.js";
-import { DataChannel } from "../../src/datachannel/index.js";
-import type { RunasError } from "../../src/errors.js";
-import { encodeChannelClosed, encodeMessage, MessageType } from "../../src/protocol/index.js";
-import { channelEnded, type SessionOutcome, untilReady, watchStop } from "../../src/session/ending.js";
+import type { RunasError } from "@aws-runas/wire/errors.js";
+import { encodeChannelClosed, encodeMessage, MessageType } from "@aws-runas/wire/protocol/index.js";
+import { exitCodeFor } from "../../packages/aws-runas/src/cli/run/session-end.js";
+import { DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
+import {
+  channelEnded,
+  type SessionOutcome,
+  untilReady,
+  watchStop,
+} from "../../packages/aws-runas/src/session/ending.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
 
 test("the stop watch: the first signal is the reason, a second one forces, dispose lets signals act", async () => {

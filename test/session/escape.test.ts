@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { parseEscapeChar } from "../../src/cli/commands/escape-char.js";
-import { type EscapeEvent, EscapeFilter } from "../../src/session/escape.js";
+import { parseEscapeChar } from "../../packages/aws-runas/src/cli/commands/escape-char.js";
+import { type EscapeEvent, EscapeFilter } from "../../packages/aws-runas/src/session/escape.js";
 
 const TILDE = 0x7e;
 

@@ -6,8 +6,8 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { RunasError } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
+import { RunasError } from "@aws-runas/wire/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
 import {
   comparePluginVersions,
   PLUGIN_INSTALL_URL,
@@ -19,10 +19,10 @@ import {
   preparePlugin,
   RESPONSE_ENV,
   runSessionManagerPlugin,
-} from "../../src/session/plugin.js";
+} from "../../packages/aws-runas/src/session/plugin.js";
 import { type FakePlugin, installFakePlugin } from "../e2e/helpers/fake-plugin.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 let plugin: FakePlugin;
 let dir = "";
@@ -278,7 +278,7 @@ describe("signals in the parent while the plugin runs (separate process)", () =>
     env: Record<string, string>,
   ): Promise<{ code: number | null; signal: string | null; stderr: string }> {
     const driver = join(dir, "driver.mts");
-    const pluginUrl = new URL("../../src/session/plugin.ts", import.meta.url).href;
+    const pluginUrl = new URL("../../packages/aws-runas/src/session/plugin.ts", import.meta.url).href;
     writeFileSync(
       driver,
       `import { runSessionManagerPlugin } from ${JSON.stringify(pluginUrl)};

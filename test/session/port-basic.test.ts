@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import type { Server, Socket } from "node:net";
 import { describe, test } from "node:test";
-import { DataChannel } from "../../src/datachannel/index.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "@aws-runas/wire/log.js";
 import {
   type DecodedMessage,
   decodeFlag,
@@ -16,9 +15,10 @@ import {
   FlagValue,
   MessageType,
   PayloadType,
-} from "../../src/protocol/index.js";
-import type { StopReason } from "../../src/session/ending.js";
-import { listenLocal, runPortSession } from "../../src/session/port.js";
+} from "@aws-runas/wire/protocol/index.js";
+import { DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
+import type { StopReason } from "../../packages/aws-runas/src/session/ending.js";
+import { listenLocal, runPortSession } from "../../packages/aws-runas/src/session/port.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
 import { collectUntilClosed, connectLocal } from "../e2e/helpers/forward.js";
 

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { Duplex, PassThrough } from "node:stream";
 import { test } from "node:test";
-import { type DataChannel, ManualClock } from "../../src/datachannel/index.js";
-import { silentLogger } from "../../src/log.js";
-import { runShellSession } from "../../src/session/shell.js";
+import { silentLogger } from "@aws-runas/wire/log.js";
+import { type DataChannel, ManualClock } from "../../packages/aws-runas/src/datachannel/index.js";
+import { runShellSession } from "../../packages/aws-runas/src/session/shell.js";
 
 /** Just what runShellSession uses of a DataChannel: a duplex that records what is written. */
 class FakeChannel extends Duplex {

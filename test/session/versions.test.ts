@@ -6,7 +6,7 @@ import {
   parseVersion,
   portModeFor,
   supportsTerminateFlag,
-} from "../../src/session/versions.js";
+} from "../../packages/aws-runas/src/session/versions.js";
 
 const LPF = { type: "LocalPortForwarding", portNumber: "80" };
 

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AwsError, RunasError, UsageError } from "../../src/errors.js";
-import { isAllowed, parseAllowPattern } from "../../src/socks/allow.js";
-import { Reply } from "../../src/socks/codec.js";
-import { CONNECT_ERROR_REPLY, replyForAgentMessage, replyForStartError } from "../../src/socks/replies.js";
+import { AwsError, RunasError, UsageError } from "@aws-runas/wire/errors.js";
+import { isAllowed, parseAllowPattern } from "../../packages/aws-runas/src/socks/allow.js";
+import { Reply } from "../../packages/aws-runas/src/socks/codec.js";
+import {
+  CONNECT_ERROR_REPLY,
+  replyForAgentMessage,
+  replyForStartError,
+} from "../../packages/aws-runas/src/socks/replies.js";
 
 describe("--allow patterns", () => {
   const cases: Array<[string[], string, number, boolean]> = [

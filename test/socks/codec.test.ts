@@ -13,7 +13,7 @@ import {
   parseIpv6,
   parseRequest,
   Reply,
-} from "../../src/socks/codec.js";
+} from "../../packages/aws-runas/src/socks/codec.js";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
 

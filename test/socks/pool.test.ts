@@ -7,16 +7,20 @@ import assert from "node:assert/strict";
 import { EventEmitter, once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
 import { describe, type TestContext, test } from "node:test";
-import { AwsError } from "../../src/errors.js";
-import { silentLogger } from "../../src/log.js";
-import { MuxSession, type MuxStream } from "../../src/mux/index.js";
-import { Reply } from "../../src/socks/codec.js";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { silentLogger } from "@aws-runas/wire/log.js";
+import { MuxSession, type MuxStream } from "../../packages/aws-runas/src/mux/index.js";
+import { Reply } from "../../packages/aws-runas/src/socks/codec.js";
 import type {
   Destination,
   DestinationSession,
   DestinationSessionEvents,
-} from "../../src/socks/destination.js";
-import { type ConnectOutcome, type PoolTimers, SessionPool } from "../../src/socks/pool.js";
+} from "../../packages/aws-runas/src/socks/destination.js";
+import {
+  type ConnectOutcome,
+  type PoolTimers,
+  SessionPool,
+} from "../../packages/aws-runas/src/socks/pool.js";
 import { socketPair } from "../mux/helpers.js";
 
 /** Timers fired by hand. */

@@ -3,15 +3,15 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { listAgentIdentities } from "../../src/ssh/agent.js";
+import { listAgentIdentities } from "../../packages/aws-runas/src/ssh/agent.js";
 import {
   AGENT_MAX_MESSAGE,
   AgentFrameDecoder,
   decodeIdentitiesAnswer,
   encodeAgentMessage,
-} from "../../src/ssh/agent-protocol.js";
-import { SshAgentError, SshFormatError } from "../../src/ssh/errors.js";
-import { formatPublicKey, publicKeyFromBlob } from "../../src/ssh/public-key.js";
+} from "../../packages/aws-runas/src/ssh/agent-protocol.js";
+import { SshAgentError, SshFormatError } from "../../packages/aws-runas/src/ssh/errors.js";
+import { formatPublicKey, publicKeyFromBlob } from "../../packages/aws-runas/src/ssh/public-key.js";
 import { generateKey, startAgent, startFakeAgent, tempDir } from "./openssh-tools.js";
 
 /** Hand-built SSH string: uint32 length + bytes (independent of src/ssh/wire.ts). */

@@ -10,8 +10,8 @@ import {
   evaluateSshConfig,
   parseSshConfigText,
   splitConfigLine,
-} from "../../src/ssh/config.js";
-import { loadSshConfig } from "../../src/ssh/config-file.js";
+} from "../../packages/aws-runas/src/ssh/config.js";
+import { loadSshConfig } from "../../packages/aws-runas/src/ssh/config-file.js";
 import { tempDir } from "./openssh-tools.js";
 
 const run = promisify(execFile);

@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { createLogger } from "../../src/log.js";
-import { type DiscoveredKey, discoverPublicKey, type KeyDiscoveryOptions } from "../../src/ssh/discover.js";
-import { NoUsableKeyError } from "../../src/ssh/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
+import {
+  type DiscoveredKey,
+  discoverPublicKey,
+  type KeyDiscoveryOptions,
+} from "../../packages/aws-runas/src/ssh/discover.js";
+import { NoUsableKeyError } from "../../packages/aws-runas/src/ssh/errors.js";
 import { type After, generateKey, startAgent, startFakeAgent, tempDir } from "./openssh-tools.js";
 
 /** A fresh HOME with an empty ~/.ssh. */

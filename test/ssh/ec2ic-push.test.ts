@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { AwsError } from "@aws-runas/wire/errors.js";
+import { silentLogger } from "@aws-runas/wire/log.js";
 import type { EC2InstanceConnectClient } from "@aws-sdk/client-ec2-instance-connect";
-import { type PushPublicKeyOptions, pushPublicKey } from "../../src/cli/run/ec2ic.js";
-import { AwsError } from "../../src/errors.js";
-import { silentLogger } from "../../src/log.js";
-import { NoUsableKeyError } from "../../src/ssh/errors.js";
+import { type PushPublicKeyOptions, pushPublicKey } from "../../packages/aws-runas/src/cli/run/ec2ic.js";
+import { NoUsableKeyError } from "../../packages/aws-runas/src/ssh/errors.js";
 import { generateKey, tempDir } from "./openssh-tools.js";
 
 /** A stand-in for the EC2 Instance Connect client that records what was sent. */

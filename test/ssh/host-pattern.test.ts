@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { hostLineMatches, isLiteralPattern, matchPattern } from "../../src/ssh/host-pattern.js";
+import {
+  hostLineMatches,
+  isLiteralPattern,
+  matchPattern,
+} from "../../packages/aws-runas/src/ssh/host-pattern.js";
 
 /** Independent reference: the pattern as an anchored regular expression. */
 function referenceMatch(text: string, pattern: string): boolean {

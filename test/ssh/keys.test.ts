@@ -4,9 +4,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { SshFormatError } from "../../src/ssh/errors.js";
-import { publicKeyForIdentityFile } from "../../src/ssh/key-file.js";
-import { publicKeyFromPrivateKeyText } from "../../src/ssh/private-key.js";
+import { SshFormatError } from "../../packages/aws-runas/src/ssh/errors.js";
+import { publicKeyForIdentityFile } from "../../packages/aws-runas/src/ssh/key-file.js";
+import { publicKeyFromPrivateKeyText } from "../../packages/aws-runas/src/ssh/private-key.js";
 import {
   ec2icRejection,
   fingerprint,
@@ -14,8 +14,8 @@ import {
   keyTypeOfBlob,
   parsePublicKeyText,
   publicKeyFromBlob,
-} from "../../src/ssh/public-key.js";
-import { sshStrings } from "../../src/ssh/wire.js";
+} from "../../packages/aws-runas/src/ssh/public-key.js";
+import { sshStrings } from "../../packages/aws-runas/src/ssh/wire.js";
 import { type GeneratedKey, generateKey, type KeyType, suiteTempDir } from "./openssh-tools.js";
 
 const run = promisify(execFile);

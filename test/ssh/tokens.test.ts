@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SshFormatError } from "../../src/ssh/errors.js";
-import { expandPath, type TokenValues } from "../../src/ssh/tokens.js";
+import { SshFormatError } from "../../packages/aws-runas/src/ssh/errors.js";
+import { expandPath, type TokenValues } from "../../packages/aws-runas/src/ssh/tokens.js";
 
 /** `${NAME}` as ssh_config writes an environment variable. */
 const env = (name: string) => `$${"{"}${name}}`;

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { RunasError } from "@aws-runas/wire/errors.js";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { RunasError } from "../../src/errors.js";
-import { type AwsLookups, createAwsLookups, type Ec2Client } from "../../src/target/aws-lookups.js";
+import {
+  type AwsLookups,
+  createAwsLookups,
+  type Ec2Client,
+} from "../../packages/aws-runas/src/target/aws-lookups.js";
 import { FakeEc2, type FakeInstance, FakeSsm } from "./fake-aws.js";
 
 // Compile-time check: the real SDK clients fit the adapter's parameter types.

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { startDnsServer } from "../../src/emulator/dns/server.js";
-import { UsageError } from "../../src/errors.js";
-import { createDnsLookupFromEnv, DNS_SERVERS_ENV, parseDnsServers } from "../../src/target/dns.js";
+import { UsageError } from "@aws-runas/wire/errors.js";
+import {
+  createDnsLookupFromEnv,
+  DNS_SERVERS_ENV,
+  parseDnsServers,
+} from "../../packages/aws-runas/src/target/dns.js";
+import { startDnsServer } from "../../packages/emulator/src/dns/server.js";
 
 describe("parseDnsServers", () => {
   const valid: [string, string[]][] = [

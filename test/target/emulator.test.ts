@@ -4,9 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { createLogger } from "@aws-runas/wire/log.js";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { dnsExtension } from "../../src/emulator/dns/index.js";
+import {
+  createAwsLookups,
+  createDnsLookupFromEnv,
+  DNS_SERVERS_ENV,
+  type ResolveContext,
+  resolveTarget,
+  TargetNotFoundError,
+} from "../../packages/aws-runas/src/target/index.js";
+import { dnsExtension } from "../../packages/emulator/src/dns/index.js";
 import {
   ADDRESS,
   ALICE,
@@ -17,16 +26,7 @@ import {
   INSTANCE,
   type RunningEmulator,
   startEmulator,
-} from "../../src/emulator/index.js";
-import { createLogger } from "../../src/log.js";
-import {
-  createAwsLookups,
-  createDnsLookupFromEnv,
-  DNS_SERVERS_ENV,
-  type ResolveContext,
-  resolveTarget,
-  TargetNotFoundError,
-} from "../../src/target/index.js";
+} from "../../packages/emulator/src/index.js";
 
 /** A user who may call nothing but GetCallerIdentity, to provoke a real access-denied answer. */
 const CAROL = {

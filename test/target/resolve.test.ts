@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { UsageError } from "@aws-runas/wire/errors.js";
+import { createLogger } from "@aws-runas/wire/log.js";
 import { EC2ServiceException } from "@aws-sdk/client-ec2";
 import { SSMServiceException } from "@aws-sdk/client-ssm";
-import type { DnsRecord } from "../../src/emulator/dns/records.js";
-import { type DnsServer, startDnsServer } from "../../src/emulator/dns/server.js";
-import { UsageError } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
-import { rankMatches } from "../../src/target/choose.js";
+import { rankMatches } from "../../packages/aws-runas/src/target/choose.js";
 import {
   createAwsLookups,
   createDnsLookup,
@@ -14,7 +12,9 @@ import {
   type ResolveContext,
   resolveTarget,
   TargetNotFoundError,
-} from "../../src/target/index.js";
+} from "../../packages/aws-runas/src/target/index.js";
+import type { DnsRecord } from "../../packages/emulator/src/dns/records.js";
+import { type DnsServer, startDnsServer } from "../../packages/emulator/src/dns/server.js";
 import { clientError, FakeEc2, type FakeInstance, FakeSsm } from "./fake-aws.js";
 
 const id = (n: number) => `i-${n.toString(16).padStart(17, "0")}`;

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import { describe, test } from "node:test";
+import { UsageError } from "@aws-runas/wire/errors.js";
 import fc from "fast-check";
-import { UsageError } from "../../src/errors.js";
 import {
   formatForwardTarget,
   formatSshTarget,
@@ -12,7 +12,7 @@ import {
   parseForwardTarget,
   parseShellTarget,
   parseSshTarget,
-} from "../../src/target/spec.js";
+} from "../../packages/aws-runas/src/target/spec.js";
 
 interface Vectors {
   ssh: { in: string; user: string; host: string; port: string }[];

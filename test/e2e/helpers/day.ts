@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Secret, TOTP } from "otpauth";
-import { ALICE, defaultFixture, INSTANCE } from "../../../src/emulator/fixture/default.js";
+import { ALICE, defaultFixture, INSTANCE } from "../../../packages/emulator/src/fixture/default.js";
 import { connectLocal, echoRoundTrip, type Forward, startEchoServer, startForward } from "./forward.js";
 import { type EmulatorProcess, spawnCli, startEmulatorProcess } from "./harness.js";
 

@@ -10,9 +10,9 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const CLI = `${REPO_ROOT}dist/aws-runas.js`;
-export const EMULATOR = `${REPO_ROOT}dist/aws-runas-emulator.js`;
+export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+export const CLI = `${REPO_ROOT}packages/aws-runas/dist/aws-runas.js`;
+export const EMULATOR = `${REPO_ROOT}packages/emulator/dist/aws-runas-emulator.js`;
 
 export interface EmulatorProcess {
   /** The exported variables (AWS_ENDPOINT_URL, AWS_CONFIG_FILE, RUNAS_DNS_SERVERS, ...). */

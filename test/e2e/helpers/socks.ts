@@ -5,7 +5,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
-import { type ConnectRequest, encodeConnectRequest } from "../../../src/socks/codec.js";
+import { type ConnectRequest, encodeConnectRequest } from "../../../packages/aws-runas/src/socks/codec.js";
 import { type RunningCli, startUntil } from "./forward.js";
 
 const LISTENING = /^SOCKS5 proxy listening on \[?([^\]\s]+?)\]?:(\d+) through (\S+)\.$/m;

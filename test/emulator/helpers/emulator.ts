@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import type { GenerateDataKey } from "../../../src/datachannel/handshake.js";
-import type { AgentChannelLimits } from "../../../src/emulator/agent/channel/limits.js";
-import { createGatewayExtension } from "../../../src/emulator/gateway/extension.js";
-import type { SessionGateway } from "../../../src/emulator/gateway/gateway.js";
-import { streamUrlFor } from "../../../src/emulator/gateway/route.js";
+import type { GenerateDataKey } from "../../../packages/aws-runas/src/datachannel/handshake.js";
+import type { AgentChannelLimits } from "../../../packages/emulator/src/agent/channel/limits.js";
+import { createGatewayExtension } from "../../../packages/emulator/src/gateway/extension.js";
+import type { SessionGateway } from "../../../packages/emulator/src/gateway/gateway.js";
+import { streamUrlFor } from "../../../packages/emulator/src/gateway/route.js";
 import {
   type EmulatorSession,
   type FaultConfig,
@@ -19,7 +19,7 @@ import {
   type RunningEmulator,
   resolveDocument,
   startEmulator,
-} from "../../../src/emulator/index.js";
+} from "../../../packages/emulator/src/index.js";
 import { RawClient, type RawClientOptions } from "./raw-client.js";
 
 interface After {

@@ -6,9 +6,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter, once } from "node:events";
-import WebSocket from "ws";
-import { ReliableEndpoint } from "../../../src/datachannel/endpoint.js";
-import { answerHandshake, type GenerateDataKey } from "../../../src/datachannel/handshake.js";
 import {
   type DecodedMessage,
   decodeEncryptionChallenge,
@@ -29,7 +26,13 @@ import {
   type SessionKeys,
   sealPayload,
   wireDigest,
-} from "../../../src/protocol/index.js";
+} from "@aws-runas/wire/protocol/index.js";
+import WebSocket from "ws";
+import { ReliableEndpoint } from "../../../packages/aws-runas/src/datachannel/endpoint.js";
+import {
+  answerHandshake,
+  type GenerateDataKey,
+} from "../../../packages/aws-runas/src/datachannel/handshake.js";
 
 /** One frame as it arrived on the websocket. */
 export interface WireFrame {
