@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { dirname, isAbsolute, join, relative } from "node:path";
-import type { Pacing } from "../packages/emulator/src/options.js";
+import type { Pacing } from "../packages/emulator/src/program/options.js";
 import { type EmulatorProcess, REPO_ROOT, startEmulatorProcess } from "../test/e2e/helpers/harness.js";
 import { BenchArgsError, parseBenchArgs, USAGE } from "./lib/args.js";
 import { startBenchService } from "./lib/service.js";

@@ -9,7 +9,7 @@ import { build } from "esbuild";
 // written.
 const PROGRAMS = [
   { dir: "packages/aws-runas", name: "aws-runas", entry: "packages/aws-runas/src/cli/main.ts" },
-  { dir: "packages/emulator", name: "aws-runas-emulator", entry: "packages/emulator/src/main.ts" },
+  { dir: "packages/emulator", name: "aws-runas-emulator", entry: "packages/emulator/src/program/main.ts" },
 ];
 
 await Promise.all(PROGRAMS.map(buildProgram));

@@ -141,7 +141,7 @@ async function packEmulator() {
   try {
     const result = await build({
       ...common,
-      entryPoints: { "aws-runas-emulator": `${EMULATOR}/src/main.ts` },
+      entryPoints: { "aws-runas-emulator": `${EMULATOR}/src/program/main.ts` },
       outdir: join(stage, "dist"),
       external: ["node-pty"],
     });

@@ -4,7 +4,7 @@
  * the emulator's in-process ceiling) and the official plugin, all against the same emulator.
  */
 import { cpus } from "node:os";
-import type { Pacing } from "../../packages/emulator/src/options.js";
+import type { Pacing } from "../../packages/emulator/src/program/options.js";
 import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { ceilingPath, type DataPath, forwardPath, loopbackPath } from "../lib/paths.js";
 import { type ProcessUsage, readMachineBusySeconds, readProcessUsage } from "../lib/procstat.js";

@@ -7,7 +7,7 @@
 import { once } from "node:events";
 import { createServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { Pacing } from "../../packages/emulator/src/options.js";
+import type { Pacing } from "../../packages/emulator/src/program/options.js";
 import { connectLocal } from "../../test/e2e/helpers/forward.js";
 import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { socksConnect, startSocks } from "../../test/e2e/helpers/socks.js";

@@ -1,5 +1,5 @@
 /**
- * The emulator agent's own reliable channel (src/emulator/agent/channel), driven frame by frame
+ * The emulator agent's own reliable channel (packages/emulator/src/agent/channel), driven frame by frame
  * with a manual clock: the agent's receive rules (§5.1), its resend scheduler and RTO (§5.2),
  * publication control (§8) and reconnects (§9), and the emulator's "not-ready" back-pressure.
  */

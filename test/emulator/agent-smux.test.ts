@@ -1,5 +1,5 @@
 /**
- * The emulator agent's own smux v1 server (src/emulator/agent/smux) against the byte vectors of
+ * The emulator agent's own smux v1 server (packages/emulator/src/agent/smux) against the byte vectors of
  * ssm-protocol.md §7.3 and xtaci/smux's defaults: frames split anywhere, 32 KiB data frames, the
  * 4 MiB receive token bucket, keepalive only when the agent's version rule turns it on.
  */

@@ -9,11 +9,11 @@ import {
 } from "../../packages/emulator/src/index.js";
 
 /**
- * An in-process emulator with only the API server (no websocket gateway or DNS extensions), so
+ * An in-process emulator with only the API server (no websocket gateway, no DNS), so
  * these tests depend on nothing but the code they test.
  */
 export function startApiEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
-  return startEmulator({ extensions: [], ...options });
+  return startEmulator({ gateway: false, dns: false, ...options });
 }
 
 /** Static credentials for SDK clients. */

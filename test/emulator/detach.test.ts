@@ -7,7 +7,7 @@ import {
   type StopDeps,
   stopDetached,
   unsetLine,
-} from "../../packages/emulator/src/detach.js";
+} from "../../packages/emulator/src/program/detach.js";
 
 /** A process table where `pid` runs `cmdline` and turns into `after` once it got SIGTERM. */
 function table(cmdline: string, after: "gone" | "zombie" | "alive") {

@@ -1,7 +1,7 @@
 /**
  * The built `aws-runas-emulator` program as a real process: export lines on stdout, the
  * `authorized-keys` subcommand, faults from the command line and a clean SIGTERM shutdown.
- * Uses `dist/aws-runas-emulator.js` (`npm run build`), or bundles `src/emulator/main.ts` the same
+ * Uses `packages/emulator/dist/aws-runas-emulator.js` (`npm run build`), or bundles `packages/emulator/src/program/main.ts` the same
  * way into `.tmp/` when dist/ has not been built.
  */
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ async function emulatorScript(scratch: string): Promise<string> {
   } catch {
     const { build } = await import("esbuild");
     await build({
-      entryPoints: { "aws-runas-emulator": join(ROOT, "packages/emulator/src/main.ts") },
+      entryPoints: { "aws-runas-emulator": join(ROOT, "packages/emulator/src/program/main.ts") },
       outdir: scratch,
       bundle: true,
       splitting: true,

@@ -6,7 +6,7 @@ import {
   parseEmulatorOptions,
   parseFaultSpec,
   parseFaults,
-} from "../../packages/emulator/src/options.js";
+} from "../../packages/emulator/src/program/options.js";
 
 describe("parseEmulatorOptions", () => {
   test("defaults", () => {

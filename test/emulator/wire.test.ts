@@ -6,7 +6,7 @@ import { queryFilters, queryList } from "../../packages/emulator/src/api/input.j
 import { decodeNextToken, encodeNextToken } from "../../packages/emulator/src/api/pagination.js";
 import { parseAuthorization } from "../../packages/emulator/src/api/sigv4.js";
 import { element, escapeXml } from "../../packages/emulator/src/api/xml.js";
-import { formatExports, parseExports } from "../../packages/emulator/src/exports.js";
+import { formatExports, parseExports } from "../../packages/emulator/src/program/exports.js";
 
 describe("parseAuthorization", () => {
   test("reads the SDK's header", () => {

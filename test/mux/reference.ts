@@ -1,6 +1,6 @@
 /**
  * A naive, obviously correct smux header codec written with DataView, independent of
- * src/mux/frame.ts, so the real codec is never checked only against itself.
+ * packages/wire/src/mux/frame.ts, so the real codec is never checked only against itself.
  */
 
 export interface RefHeader {

@@ -15,7 +15,6 @@ import {
   resolveTarget,
   TargetNotFoundError,
 } from "../../packages/aws-runas/src/target/index.js";
-import { dnsExtension } from "../../packages/emulator/src/dns/index.js";
 import {
   ADDRESS,
   ALICE,
@@ -44,7 +43,7 @@ before(async () => {
     mfaDevices: [],
     allow: ["sts:GetCallerIdentity"],
   });
-  emulator = await startEmulator({ fixture, extensions: [dnsExtension] });
+  emulator = await startEmulator({ fixture, gateway: false });
 });
 after(() => emulator.close());
 

@@ -2,8 +2,10 @@
  * `aws-runas-emulator` as a library: {@link startEmulator} runs the whole emulator in-process
  * (tests use it; `main.ts` wraps it in the command-line program).
  *
- * Re-exports what other layers use: fixture values, the session registry, options/faults, KMS
- * data keys and the extension interfaces.
+ * It wires the parts together: the emulated world (`world/`), the API server (`http/`, `api/`),
+ * the websocket gateway with its simulated agent (`gateway/`, `agent/`) and DNS (`dns/`).
+ * Re-exports what other layers use: fixture values, the session registry, options/faults and
+ * KMS data keys.
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -13,36 +15,32 @@ import { type Logger, silentLogger } from "@aws-runas/wire/log.js";
 import type { ApiContext } from "./api/context.js";
 import { IdentityStore } from "./api/identity.js";
 import { RequestLog } from "./api/request-log.js";
-import { AuthorizedKeyStore } from "./authorized-keys.js";
-import { AdjustableClock, type Clock, systemClock } from "./clock.js";
-import { dnsExtension } from "./dns/index.js";
+import { type EmulatorDns, startEmulatorDns } from "./dns/index.js";
 import { EmulatorStartError } from "./errors.js";
-import type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "./extensions.js";
 import { defaultFixture } from "./fixture/default.js";
 import { loadFixture } from "./fixture/load.js";
 import type { Fixture } from "./fixture/types.js";
-import { gatewayExtension } from "./gateway/index.js";
-import { DataKeyService } from "./kms-keys.js";
-import { type FaultConfig, noFaults, type Pacing } from "./options.js";
-import { NetworkOutage } from "./outage.js";
-import { renderProfiles } from "./profiles.js";
-import { createEmulatorServer, listen } from "./server.js";
-import { SessionRegistry } from "./sessions.js";
+import type { SessionGateway } from "./gateway/gateway.js";
+import { type GatewayTestOptions, startGateway } from "./gateway/start.js";
+import { NetworkOutage } from "./http/outage.js";
+import { createEmulatorServer, listen } from "./http/server.js";
+import { type FaultConfig, noFaults, type Pacing } from "./program/options.js";
+import { AuthorizedKeyStore } from "./world/authorized-keys.js";
+import { AdjustableClock, type Clock, systemClock } from "./world/clock.js";
+import { DataKeyService } from "./world/kms-keys.js";
+import { renderProfiles } from "./world/profiles.js";
+import { SessionRegistry } from "./world/sessions.js";
 
 export type { RequestLogEntry } from "./api/request-log.js";
-export { AUTHORIZED_KEYS_FILE, EC2IC_KEY_LIFETIME_MS, readAuthorizedKeys } from "./authorized-keys.js";
-export { AdjustableClock, type Clock, systemClock } from "./clock.js";
-export * from "./documents.js";
 export { EmulatorStartError, FixtureError } from "./errors.js";
-export { formatExports, parseExports } from "./exports.js";
-export type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "./extensions.js";
 export * from "./fixture/index.js";
-export { DataKeyService, type EncryptionContext } from "./kms-keys.js";
-export * from "./options.js";
-export * from "./sessions.js";
-
-/** Extensions `startEmulator` runs by default: the Session Manager gateway + agent, and DNS. */
-export const builtinExtensions: readonly EmulatorExtension[] = [gatewayExtension, dnsExtension];
+export { formatExports, parseExports } from "./program/exports.js";
+export * from "./program/options.js";
+export { AUTHORIZED_KEYS_FILE, EC2IC_KEY_LIFETIME_MS, readAuthorizedKeys } from "./world/authorized-keys.js";
+export { AdjustableClock, type Clock, systemClock } from "./world/clock.js";
+export * from "./world/documents.js";
+export { DataKeyService, type EncryptionContext } from "./world/kms-keys.js";
+export * from "./world/sessions.js";
 
 /** Options of {@link startEmulator}; everything is optional. */
 export interface StartEmulatorOptions {
@@ -52,7 +50,7 @@ export interface StartEmulatorOptions {
   fixture?: Fixture;
   /** A JSON fixture file, used when `fixture` is not given. */
   fixturePath?: string;
-  /** DNS port for the DNS extension (default 0). */
+  /** DNS port (default 0: any free port). */
   dnsPort?: number;
   pacing?: Pacing;
   faults?: Partial<FaultConfig>;
@@ -63,8 +61,13 @@ export interface StartEmulatorOptions {
   logger?: Logger;
   /** Base clock (default the system clock); the emulator's clock runs ahead of it after advances. */
   clock?: Clock;
-  /** Extensions to start (default {@link builtinExtensions}). */
-  extensions?: readonly EmulatorExtension[];
+  /**
+   * The Session Manager gateway and its simulated agent (default on); `false` leaves only the
+   * API server (API tests), an object passes test options to it.
+   */
+  gateway?: false | GatewayTestOptions;
+  /** The DNS server (default on). */
+  dns?: boolean;
 }
 
 /** A running emulator. */
@@ -114,7 +117,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const faults: FaultConfig = { ...noFaults(), ...options.faults };
   const clock = new AdjustableClock(options.clock ?? systemClock);
   const { dir: stateDir, temporary } = await prepareStateDir(options.stateDir);
-  const handles: ExtensionHandle[] = [];
+  let gateway: SessionGateway | undefined;
+  let dns: EmulatorDns | undefined;
   let server: Server | undefined;
   let closed: Promise<void> | undefined;
   const unsubscribe: (() => void)[] = [];
@@ -124,11 +128,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const close = (): Promise<void> => {
     closed ??= (async () => {
       for (const off of unsubscribe) off();
-      for (const handle of handles.reverse()) {
-        await handle
-          .close()
-          .catch((error: unknown) => logger.warn(`emulator: extension close failed: ${String(error)}`));
-      }
+      const stop = async (what: string, part: { close(): Promise<void> } | undefined) =>
+        part
+          ?.close()
+          .catch((error: unknown) => logger.warn(`emulator: ${what} close failed: ${String(error)}`));
+      await stop("DNS", dns);
+      await stop("gateway", gateway);
       if (server?.listening) {
         const s = server;
         await new Promise<void>((resolve) => {
@@ -197,24 +202,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     await writePrivate(configFile, files.config);
     await writePrivate(credentialsFile, files.credentials);
 
-    const ctx: EmulatorContext = {
-      fixture,
-      sessions,
-      clock,
-      dataKeys,
-      authorizedKeys,
-      faults,
-      identities,
-      requireSignedChannel: options.requireSignedChannel ?? false,
-      pacing: options.pacing ?? "none",
-      dnsPort: options.dnsPort ?? 0,
-      httpServer: server,
-      port,
-      endpointUrl,
-      stateDir,
-      logger,
-      requestLog,
-    };
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: endpointUrl,
       AWS_CONFIG_FILE: configFile,
@@ -222,10 +209,24 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       AWS_REGION: fixture.region,
       RUNAS_EMULATOR_STATE_DIR: stateDir,
     };
-    for (const extension of options.extensions ?? builtinExtensions) {
-      const handle = await extension.start(ctx);
-      handles.push(handle);
-      Object.assign(env, handle.env ?? {});
+    if (options.gateway !== false) {
+      const world = {
+        fixture,
+        sessions,
+        clock,
+        dataKeys,
+        identities,
+        faults,
+        pacing: options.pacing ?? "none",
+        requireSignedChannel: options.requireSignedChannel ?? false,
+        requestLog,
+        logger,
+      };
+      gateway = startGateway(server, world, options.gateway ?? {});
+    }
+    if (options.dns !== false) {
+      dns = await startEmulatorDns(fixture.dnsRecords, options.dnsPort ?? 0, logger);
+      Object.assign(env, dns.env);
     }
     return {
       endpointUrl,

@@ -8,7 +8,6 @@ import { once } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import type { GenerateDataKey } from "../../../packages/aws-runas/src/datachannel/handshake.js";
 import type { AgentChannelLimits } from "../../../packages/emulator/src/agent/channel/limits.js";
-import { createGatewayExtension } from "../../../packages/emulator/src/gateway/extension.js";
 import type { SessionGateway } from "../../../packages/emulator/src/gateway/gateway.js";
 import { streamUrlFor } from "../../../packages/emulator/src/gateway/route.js";
 import {
@@ -57,19 +56,18 @@ export async function startTestEmulator(t: After, options: TestEmulatorOptions =
     pacing: options.pacing ?? "none",
     faults: options.faults,
     requireSignedChannel: options.requireSignedChannel ?? false,
-    extensions: [
-      createGatewayExtension({
-        seed: options.seed,
-        handshakeTimeoutMs: options.handshakeTimeoutMs,
-        limits: options.limits,
-        onStart: (g) => {
-          gateway = g;
-        },
-      }),
-    ],
+    dns: false,
+    gateway: {
+      seed: options.seed,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      limits: options.limits,
+      onStart: (g) => {
+        gateway = g;
+      },
+    },
   });
   t.after(() => emulator.close());
-  assert.ok(gateway, "the gateway extension started");
+  assert.ok(gateway, "the gateway started");
   const urlOf = (session: EmulatorSession) =>
     streamUrlFor(`ws://127.0.0.1:${emulator.port}`, session.sessionId);
   return {

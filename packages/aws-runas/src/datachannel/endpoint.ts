@@ -1,7 +1,7 @@
 /**
  * The client's reliable, ordered message layer of a Session Manager data channel (ssm-protocol.md
  * §5): it sends input_stream_data and receives output_stream_data. (The emulator's agent has its
- * own implementation in `src/emulator/agent/channel/`, so each is tested against the other.) It
+ * own implementation in `packages/emulator/src/agent/channel/`, so each is tested against the other.) It
  * owns sequence numbers, acks, the out-of-order
  * buffer and retransmission; it knows nothing about websockets — frames go out through a
  * {@link FrameSink} that may come and go (reconnects) and come in through {@link receive}.

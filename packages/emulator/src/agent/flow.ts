@@ -12,8 +12,8 @@
  * ```
  */
 import { EventEmitter } from "node:events";
-import type { TimerClock } from "../clock.js";
-import type { Pacing } from "../options.js";
+import type { Pacing } from "../program/options.js";
+import type { TimerClock } from "../world/clock.js";
 import { AGENT_CHUNK_SIZE, splitPayloads } from "./chunks.js";
 
 /** Says whether the channel takes more data now; emits "open" when that becomes true again. */

@@ -2,8 +2,8 @@
  * The contract between an agent session and its session plugin (shell, command, port).
  */
 import type { Logger } from "@aws-runas/wire/log.js";
-import type { TimerClock } from "../clock.js";
-import type { Pacing } from "../options.js";
+import type { Pacing } from "../program/options.js";
+import type { TimerClock } from "../world/clock.js";
 import type { Delivery } from "./channel/channel.js";
 import type { OutputGate } from "./flow.js";
 

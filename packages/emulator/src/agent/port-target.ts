@@ -4,7 +4,7 @@
  * (names or `*` patterns, plus `localhost` itself). Nothing else is ever dialled. Pure.
  */
 import { isIP } from "node:net";
-import type { PortProperties } from "../documents.js";
+import type { PortProperties } from "../world/documents.js";
 import { AgentError } from "./errors.js";
 
 /** The only address the emulator connects to. */

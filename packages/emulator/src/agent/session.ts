@@ -31,15 +31,15 @@ import {
   PayloadType,
   splitDataKey,
 } from "@aws-runas/wire/protocol/index.js";
+import type { Pacing } from "../program/options.js";
 import {
   type Entropy,
   systemEntropy,
   systemTimerClock,
   type TimerClock,
   type TimerHandle,
-} from "../clock.js";
-import type { CommandProperties, PortProperties } from "../documents.js";
-import type { Pacing } from "../options.js";
+} from "../world/clock.js";
+import type { CommandProperties, PortProperties } from "../world/documents.js";
 import { AgentChannel, type AgentChannelStats, type Delivery, type FrameSink } from "./channel/channel.js";
 import { AgentCipher } from "./cipher.js";
 import {

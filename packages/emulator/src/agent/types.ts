@@ -2,9 +2,9 @@
  * What a simulated agent session needs to know, and the services it calls. Data only.
  */
 import type { Logger } from "@aws-runas/wire/log.js";
-import type { Entropy, TimerClock } from "../clock.js";
-import type { SessionProperties, SessionType } from "../documents.js";
-import type { Pacing } from "../options.js";
+import type { Pacing } from "../program/options.js";
+import type { Entropy, TimerClock } from "../world/clock.js";
+import type { SessionProperties, SessionType } from "../world/documents.js";
 import type { AgentChannelLimits } from "./channel/limits.js";
 
 /**

@@ -1,12 +1,13 @@
 /**
  * What API handlers get: the emulator's shared state and the authenticated request.
  */
-import type { AuthorizedKeyStore } from "../authorized-keys.js";
-import type { Clock } from "../clock.js";
+
 import type { Fixture } from "../fixture/types.js";
-import type { DataKeyService } from "../kms-keys.js";
-import type { FaultConfig } from "../options.js";
-import type { SessionRegistry } from "../sessions.js";
+import type { FaultConfig } from "../program/options.js";
+import type { AuthorizedKeyStore } from "../world/authorized-keys.js";
+import type { Clock } from "../world/clock.js";
+import type { DataKeyService } from "../world/kms-keys.js";
+import type { SessionRegistry } from "../world/sessions.js";
 import type { WireProtocol } from "./errors.js";
 import type { IdentityStore, KeyRecord, Principal } from "./identity.js";
 import type { XmlValue } from "./xml.js";

@@ -4,8 +4,8 @@
  * with `*`/`?` wildcards).
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Clock } from "../clock.js";
 import type { Fixture, FixtureRole, FixtureUser } from "../fixture/types.js";
+import type { Clock } from "../world/clock.js";
 
 /** An authenticated identity. */
 export interface Principal {

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Sha256 } from "@aws-runas/wire/protocol/sigv4.js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { Clock } from "../clock.js";
+import type { Clock } from "../world/clock.js";
 import {
   expiredToken,
   incompleteSignature,

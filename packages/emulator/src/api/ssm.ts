@@ -7,9 +7,9 @@
  * an id it has no agent connection for (it never says InvalidInstanceId for StartSession).
  */
 
-import { isDocumentProblem, resolveDocument } from "../documents.js";
 import { AGENT_VERSION } from "../fixture/default.js";
 import type { FixtureInstance } from "../fixture/types.js";
+import { isDocumentProblem, resolveDocument } from "../world/documents.js";
 import type { ApiCall, ApiContext, JsonOperation } from "./context.js";
 import { ApiError } from "./errors.js";
 import { JsonInput } from "./input.js";

@@ -13,8 +13,8 @@
  */
 
 import { Layout, MessageType } from "@aws-runas/wire/protocol/index.js";
-import type { TimerClock as Clock, TimerHandle } from "../clock.js";
-import type { FaultConfig } from "../options.js";
+import type { FaultConfig } from "../program/options.js";
+import type { TimerClock as Clock, TimerHandle } from "../world/clock.js";
 import { chance, type Random, seededRandom } from "./random.js";
 
 /** How long a frame held for reordering waits for a successor before it goes out anyway. */

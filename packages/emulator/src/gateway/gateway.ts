@@ -21,14 +21,14 @@ import { type WebSocket, WebSocketServer } from "ws";
 import type { AgentSessionEnd } from "../agent/session.js";
 import { AgentSession } from "../agent/session.js";
 import type { AgentEnvironment, AgentSessionSpec } from "../agent/types.js";
+import { type FaultConfig, noFaults } from "../program/options.js";
 import {
   type TimerClock as Clock,
   type Entropy,
   systemTimerClock as systemClock,
   systemEntropy,
   type TimerHandle,
-} from "../clock.js";
-import { type FaultConfig, noFaults } from "../options.js";
+} from "../world/clock.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
 import { FrameCork as TickCork } from "./cork.js";
 import { FaultShaper, type FaultStats, inputSequence, outputSequence, SessionFaults } from "./faults.js";

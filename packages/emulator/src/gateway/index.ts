@@ -3,7 +3,6 @@
  * reconnects, fault injection and channel_closed, in front of the simulated agent.
  */
 export { type ChannelClosedInput, encodeChannelClosedFrame } from "./channel-closed.js";
-export { createGatewayExtension, type GatewayExtensionOptions, gatewayExtension } from "./extension.js";
 export {
   type FaultOutlet,
   FaultShaper,
@@ -24,4 +23,5 @@ export {
 export { chance, type Random, seededRandom, sessionSeed } from "./random.js";
 export { agentSpecOf, registryDirectory } from "./registry.js";
 export { parseDataChannelUrl, streamUrlFor } from "./route.js";
+export { type GatewayTestOptions, type GatewayWorld, startGateway } from "./start.js";
 export type { SessionDirectory } from "./types.js";

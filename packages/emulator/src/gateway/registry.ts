@@ -8,7 +8,7 @@ import { FlagValue } from "@aws-runas/wire/protocol/index.js";
 import type { AgentSessionSpec } from "../agent/types.js";
 import type { RequestLog } from "../api/request-log.js";
 import { AGENT_VERSION } from "../fixture/default.js";
-import type { EmulatorSession, SessionRegistry } from "../sessions.js";
+import type { EmulatorSession, SessionRegistry } from "../world/sessions.js";
 import type { SessionDirectory } from "./types.js";
 
 /** What the simulated agent needs from a registry session. */

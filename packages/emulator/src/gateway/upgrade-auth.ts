@@ -10,7 +10,7 @@ import { DATA_CHANNEL_SERVICE } from "@aws-runas/wire/protocol/sigv4.js";
 import { ApiError } from "../api/errors.js";
 import type { IdentityStore } from "../api/identity.js";
 import { authenticate, type ReceivedRequest } from "../api/sigv4.js";
-import type { Clock } from "../clock.js";
+import type { Clock } from "../world/clock.js";
 
 /** Why an upgrade is refused, or undefined when it may go ahead. */
 export type UpgradeCheck = (request: IncomingMessage) => Promise<string | undefined>;

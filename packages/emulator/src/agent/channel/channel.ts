@@ -44,7 +44,7 @@ import {
   systemTimerClock,
   type TimerClock,
   type TimerHandle,
-} from "../../clock.js";
+} from "../../world/clock.js";
 import { type AgentChannelLimits, agentChannelLimits } from "./limits.js";
 import { AgentRto } from "./rto.js";
 

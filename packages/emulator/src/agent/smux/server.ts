@@ -16,7 +16,7 @@
  */
 import { EventEmitter } from "node:events";
 import { Cmd, encodeFrame, FrameDecoder } from "@aws-runas/wire/mux/frame.js";
-import { systemTimerClock, type TimerClock, type TimerHandle } from "../../clock.js";
+import { systemTimerClock, type TimerClock, type TimerHandle } from "../../world/clock.js";
 import { SmuxServerStream, type StreamOwner } from "./stream.js";
 
 /** xtaci/smux `DefaultConfig()` as Session Manager uses it (v1). */

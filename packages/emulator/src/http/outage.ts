@@ -6,8 +6,8 @@
  * and their unacknowledged data wait for the client to come back.
  */
 import type { Server, Socket } from "node:net";
-import { systemTimerClock, type TimerHandle } from "./clock.js";
-import type { Outage } from "./options.js";
+import type { Outage } from "../program/options.js";
+import { systemTimerClock, type TimerHandle } from "../world/clock.js";
 
 export class NetworkOutage {
   #until = 0;

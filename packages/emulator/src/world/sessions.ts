@@ -14,9 +14,9 @@
  * ResumeSession rotates the token; only the current token opens the data channel.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { FixtureInstance } from "../fixture/types.js";
 import type { Clock } from "./clock.js";
 import type { SessionProperties, SessionType } from "./documents.js";
-import type { FixtureInstance } from "./fixture/types.js";
 
 export const SessionStates = ["Connecting", "Connected", "Disconnected", "Terminated"] as const;
 /** Session states (named like DescribeSessions' `Status`). */

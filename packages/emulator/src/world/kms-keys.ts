@@ -8,8 +8,8 @@
  * with the canonical (key-sorted) JSON of the encryption context as additional authenticated data.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
-import { ApiError } from "./api/errors.js";
-import type { Fixture, FixtureKmsKey } from "./fixture/types.js";
+import { ApiError } from "../api/errors.js";
+import type { Fixture, FixtureKmsKey } from "../fixture/types.js";
 
 const MAGIC = Buffer.from("EMK1");
 const KEY_ID_LENGTH = 36;

@@ -12,7 +12,7 @@
  * | `partner` | `partner` role + `external_id` |
  * | `role-<name>` | every role, by name |
  */
-import type { Fixture, FixtureRole, FixtureUser } from "./fixture/types.js";
+import type { Fixture, FixtureRole, FixtureUser } from "../fixture/types.js";
 
 /** Contents of the two shared files. */
 export interface ProfileFiles {

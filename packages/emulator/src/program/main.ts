@@ -17,7 +17,8 @@
 import { exitCodeFor, RunasError, UsageError } from "@aws-runas/wire/errors.js";
 import { createLogger, type LogLevel } from "@aws-runas/wire/log.js";
 import { Command, CommanderError, Option } from "commander";
-import { readAuthorizedKeys } from "./authorized-keys.js";
+import { startEmulator } from "../index.js";
+import { readAuthorizedKeys } from "../world/authorized-keys.js";
 import {
   detachedExports,
   READY_FD,
@@ -27,7 +28,6 @@ import {
   unsetLine,
 } from "./detach.js";
 import { formatExports } from "./exports.js";
-import { startEmulator } from "./index.js";
 import { parseEmulatorOptions, type RawEmulatorOptions } from "./options.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -124,8 +124,6 @@ async function serve(raw: ProgramOptions, readyFd: number | undefined): Promise<
   logger.info(
     `aws-runas-emulator: listening on ${emulator.endpointUrl} (state in ${emulator.stateDir}); Ctrl-C to stop`,
   );
-  if (!("RUNAS_DNS_SERVERS" in emulator.env))
-    logger.debug("emulator: no DNS server extension registered; RUNAS_DNS_SERVERS not set");
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.debug(`emulator: ${signal}, shutting down`);

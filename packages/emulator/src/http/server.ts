@@ -5,11 +5,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "@aws-runas/wire/log.js";
+import type { ApiContext } from "../api/context.js";
+import { ApiError } from "../api/errors.js";
+import { errorResponse, handleApiRequest } from "../api/router.js";
+import type { ReceivedRequest } from "../api/sigv4.js";
 import { type AdminDeps, handleAdminRequest } from "./admin.js";
-import type { ApiContext } from "./api/context.js";
-import { ApiError } from "./api/errors.js";
-import { errorResponse, handleApiRequest } from "./api/router.js";
-import type { ReceivedRequest } from "./api/sigv4.js";
 
 /** Largest request body accepted (API requests are small). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;

@@ -14,11 +14,11 @@
  * | `POST /_emulator/outage` `{"seconds": S}` | a network outage now: connections are cut and refused for S seconds |
  */
 import type { IncomingMessage } from "node:http";
-import type { RequestLog } from "./api/request-log.js";
-import type { AdjustableClock } from "./clock.js";
-import type { FaultConfig } from "./options.js";
+import type { RequestLog } from "../api/request-log.js";
+import type { FaultConfig } from "../program/options.js";
+import type { AdjustableClock } from "../world/clock.js";
+import type { SessionRegistry } from "../world/sessions.js";
 import type { NetworkOutage } from "./outage.js";
-import type { SessionRegistry } from "./sessions.js";
 
 /** What the admin routes operate on. */
 export interface AdminDeps {
