@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { FrameRing, type RingSlot } from "../../src/datachannel/frame-ring.js";
+
+/** Fills a slot with its own marker byte, so a slot that overlaps another shows up. */
+function fill(slot: RingSlot, marker: number): void {
+  slot.bytes.fill(marker);
+}
+
+function intact(slot: RingSlot, marker: number): boolean {
+  return slot.bytes.every((b) => b === marker);
+}
+
+describe("FrameRing (reused memory for unacked frames)", () => {
+  test("slots never overlap while live, across wraps and out-of-order releases", () => {
+    const ring = new FrameRing(1000);
+    const live: Array<{ slot: RingSlot; marker: number }> = [];
+    let marker = 0;
+    let refused = 0;
+    // A deterministic mix of sizes and release orders (mostly oldest first, like acks).
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const size = 1 + (next() % 180);
+      const slot = ring.alloc(size);
+      if (slot) {
+        assert.equal(slot.bytes.length, size);
+        marker = (marker + 1) % 256;
+        fill(slot, marker);
+        live.push({ slot, marker });
+      } else {
+        refused++;
+      }
+      if (live.length > 0 && (next() % 3 !== 0 || !slot)) {
+        // Release the oldest most of the time, sometimes a later one (an ack out of order).
+        const index = next() % 5 === 0 ? next() % live.length : 0;
+        const [gone] = live.splice(index, 1);
+        ring.release(gone!.slot);
+      }
+      for (const { slot: s, marker: m } of live) assert.ok(intact(s, m), `slot overwritten at step ${i}`);
+    }
+    assert.ok(refused > 0, "the ring filled up at least once");
+    for (const { slot } of live) ring.release(slot);
+    assert.equal(ring.slots, 0);
+  });
+
+  test("a full ring refuses (the caller allocates), and frees space once the oldest go", () => {
+    const ring = new FrameRing(100);
+    const a = ring.alloc(40)!;
+    const b = ring.alloc(40)!;
+    assert.equal(ring.alloc(40), undefined, "only 20 bytes left before the end, and the tail is at 0");
+    ring.release(b); // out of order: a still holds the front
+    assert.equal(ring.alloc(40), undefined);
+    ring.release(a);
+    const c = ring.alloc(100);
+    assert.ok(c, "empty again: the whole ring");
+    assert.equal(ring.alloc(1), undefined);
+    assert.equal(ring.alloc(101), undefined, "larger than the ring");
+  });
+
+  test("wraps to the start when the end has no room, never onto the oldest slot", () => {
+    const ring = new FrameRing(100);
+    const a = ring.alloc(30)!;
+    const b = ring.alloc(50)!;
+    ring.release(a); // tail at 30, head at 80
+    const c = ring.alloc(29);
+    assert.ok(c, "29 bytes fit below the tail at 30");
+    fill(b, 1);
+    fill(c, 2);
+    assert.ok(intact(b, 1) && intact(c, 2));
+    assert.equal(ring.alloc(1), undefined, "head 29 and tail 30: one more byte would meet the tail");
+    ring.release(a); // idempotent
+    assert.equal(ring.slots, 2);
+  });
+});
