@@ -52,6 +52,8 @@ export interface FrameSink {
 
 /** Room above the high-water mark: writers are held only after the write that crossed it. */
 const RING_SLACK_BYTES = 256 * 1024;
+/** An empty ring is dropped after this long (a new one is made at the next send). */
+const RING_IDLE_MS = 1000;
 
 /** What a stream-message handler says: "not-ready" withholds the ack so the peer resends later. */
 export type Delivery = "ok" | "not-ready";
@@ -114,8 +116,13 @@ export class ReliableEndpoint extends EventEmitter {
   readonly #rto: RtoEstimator;
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #reorder = new Map<number, DecodedMessage>();
-  /** Memory of unacked frames (see frame-ring.ts); made at the first send, dropped at close. */
+  /**
+   * Memory of unacked frames (see frame-ring.ts): made at the first send, dropped at close and
+   * after a second with nothing in it, so an idle session (a pooled SOCKS one) does not keep a
+   * ring that a burst once filled.
+   */
   #ring: FrameRing | null = null;
+  #ringIdleTicks = 0;
   #outgoingBytes = 0;
   /** Unacked messages to send again on the current connection, oldest first (see #pumpBacklog). */
   #backlog: number[] = [];
@@ -228,7 +235,7 @@ export class ReliableEndpoint extends EventEmitter {
     const slot = entry.slot;
     entry.slot = undefined;
     // After close() the ring is gone (or a new one made): never reuse memory a socket may still hold.
-    if (this.#ring && !this.#closed) this.#ring.release(slot);
+    if (this.#ring && !this.#closed && slot.owner === this.#ring) this.#ring.release(slot);
   }
 
   /** Handles one incoming frame. Never throws: malformed frames are counted and dropped unacked. */
@@ -427,6 +434,7 @@ export class ReliableEndpoint extends EventEmitter {
     // Buffered messages whose handler said "not-ready" were acked already, so the peer will not
     // resend them: retry their delivery on every tick.
     if (this.#reorder.size > 0 && !this.#closed) this.#drainReorder();
+    this.#dropIdleRing();
     if (!this.#sink || this.#paused || this.#closed || this.#outgoing.size === 0) return;
     const now = this.#clock.now();
     const rto = this.#rto.rto;
@@ -448,6 +456,18 @@ export class ReliableEndpoint extends EventEmitter {
       this.#stats.retransmitted++;
       this.#transmit(this.#sink, entry);
       budget--;
+    }
+  }
+
+  #dropIdleRing(): void {
+    if (this.#ring === null) return;
+    if (this.#ring.slots > 0) {
+      this.#ringIdleTicks = 0;
+      return;
+    }
+    if (++this.#ringIdleTicks * this.limits.resendTickMs >= RING_IDLE_MS) {
+      this.#ring = null;
+      this.#ringIdleTicks = 0;
     }
   }
 

@@ -21,6 +21,8 @@
 export interface RingSlot {
   /** The slot's bytes: a view of the ring, valid until {@link FrameRing.release}. */
   readonly bytes: Buffer;
+  /** The ring it came from. */
+  readonly owner: FrameRing;
   /** @internal */ readonly start: number;
   /** @internal */ free: boolean;
 }
@@ -66,14 +68,19 @@ export class FrameRing {
       return undefined;
     }
     this.#head = start + size;
-    const slot: RingSlot = { bytes: this.#buffer.subarray(start, start + size), start, free: false };
+    const slot: RingSlot = {
+      bytes: this.#buffer.subarray(start, start + size),
+      owner: this,
+      start,
+      free: false,
+    };
     this.#slots.push(slot);
     return slot;
   }
 
   /** Gives a slot back; its bytes may be reused by the next {@link alloc}. Idempotent. */
   release(slot: RingSlot): void {
-    if (slot.free) return;
+    if (slot.free || slot.owner !== this) return;
     slot.free = true;
     while (this.#first < this.#slots.length && this.#slots[this.#first]!.free) this.#first++;
     if (this.#first === this.#slots.length) {

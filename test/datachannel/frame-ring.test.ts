@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FrameRing, type RingSlot } from "../../src/datachannel/frame-ring.js";
+import { ManualClock, ReliableEndpoint } from "../../src/datachannel/index.js";
+import { AgentChannel } from "../../src/emulator/agent/channel/channel.js";
+import { PayloadType } from "../../src/protocol/index.js";
 
 /** Fills a slot with its own marker byte, so a slot that overlaps another shows up. */
 function fill(slot: RingSlot, marker: number): void {
@@ -74,5 +77,73 @@ describe("FrameRing (reused memory for unacked frames)", () => {
     assert.equal(ring.alloc(1), undefined, "head 29 and tail 30: one more byte would meet the tail");
     ring.release(a); // idempotent
     assert.equal(ring.slots, 2);
+  });
+});
+
+describe("ReliableEndpoint on its frame ring", () => {
+  test("an acked frame a sink still writes is not overwritten; once written its memory is reused", () => {
+    const clock = new ManualClock();
+    const received: string[] = [];
+    const client = new ReliableEndpoint({ clock, onStreamMessage: () => "ok" });
+    const agent = new AgentChannel({
+      clock,
+      onStreamMessage: (m) => {
+        received.push(Buffer.from(m.payload).toString("hex"));
+        return "ok";
+      },
+    });
+    agent.attach({ send: (frame) => client.receive(Buffer.from(frame)) });
+    // The wire gets a copy at once (so the agent acks), but the first frame's `written` is held:
+    // like a retransmission still queued in the socket when the ack of the first copy arrives.
+    let held: { frame: Buffer; snapshot: Buffer; written: () => void } | undefined;
+    const seen = new Set<ArrayBufferLike>();
+    client.attach({
+      send(frame, written) {
+        seen.add(frame.buffer);
+        agent.receive(Buffer.from(frame));
+        if (!held && written) held = { frame, snapshot: Buffer.from(frame), written };
+        else written?.();
+      },
+    });
+    const payload = (i: number) => Buffer.alloc(1000, i % 251);
+    const total = 1200; // ~1.3 MiB of frames, all in the 4.25 MiB ring
+    client.send(PayloadType.output, payload(0));
+    assert.ok(held, "the sink got the first frame with a written callback");
+    for (let i = 1; i < total; i++) client.send(PayloadType.output, payload(i));
+    assert.equal(client.stats().unacked, 0, "the agent acked everything");
+    assert.ok(held.frame.equals(held.snapshot), "the frame being written kept its bytes");
+    held.written();
+    assert.equal(seen.size, 1, "every frame was a view of the one ring");
+    assert.equal(received.length, total);
+    assert.deepEqual(
+      received.slice(0, 3),
+      [0, 1, 2].map((i) => payload(i).toString("hex")),
+    );
+    client.close();
+    agent.close();
+  });
+
+  test("a frame still being written blocks reuse of its space until the sink is done", () => {
+    const clock = new ManualClock();
+    const client = new ReliableEndpoint({ clock, onStreamMessage: () => "ok" });
+    const agent = new AgentChannel({ clock, onStreamMessage: () => "ok" });
+    agent.attach({ send: (frame) => client.receive(Buffer.from(frame)) });
+    const pending: Array<{ frame: Buffer; snapshot: Buffer; written: () => void }> = [];
+    client.attach({
+      send(frame, written) {
+        agent.receive(Buffer.from(frame));
+        // Nothing is ever reported written: the ring fills and the endpoint allocates on its own.
+        if (written) pending.push({ frame, snapshot: Buffer.from(frame), written });
+      },
+    });
+    for (let i = 0; i < 6000; i++) client.send(PayloadType.output, Buffer.alloc(1000, i % 251));
+    assert.equal(client.stats().unacked, 0);
+    assert.ok(pending.length > 1000 && pending.length < 6000, `${pending.length} frames in the ring`);
+    assert.ok(
+      pending.every((p) => p.frame.equals(p.snapshot)),
+      "no frame a sink still holds was overwritten",
+    );
+    client.close();
+    agent.close();
   });
 });
