@@ -117,10 +117,28 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
   };
   /** Runs of one measurement ended by the time box: said in its cell. */
   const boxed = { runs: 0 };
-  const counted = (once: () => Promise<Transfer>) => async (): Promise<Transfer> => {
+  /**
+   * A time-boxed run leaves the path holding what it accepted but had not delivered (the plugin
+   * reads its local connections eagerly: MiBs), which would slow the next run: restart the path.
+   */
+  let dirty: DataPath | undefined;
+  const counted = (path: DataPath, once: () => Promise<Transfer>) => async (): Promise<Transfer> => {
     const transfer = await once();
-    if (!transfer.complete) boxed.runs++;
+    if (!transfer.complete) {
+      boxed.runs++;
+      dirty = path;
+    }
     return transfer;
+  };
+  /** Restarts the path a time-boxed run left dirty, after the run's figures were taken. */
+  const settled = (run: () => Promise<number>) => async (): Promise<number> => {
+    try {
+      return await run();
+    } finally {
+      const path = dirty;
+      dirty = undefined;
+      if (path) await path.recover();
+    }
   };
   const boxNote = (cell: Cell): Cell => {
     const n = boxed.runs;
@@ -157,7 +175,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
           log(`  ${path.label} stalled (${stall.message}); restarted in ${took} s`);
         },
       },
-      once,
+      settled(once),
     );
     stallsOf.set(key, spent + result.stalls);
     return result;
@@ -188,7 +206,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       const mib = direction === "upload" ? plan.uploadMiB : plan.downloadMiB;
       const bytes = mib * MiB;
       const transfer = (path: DataPath) =>
-        counted(() => (direction === "upload" ? upload : download)(path.connector, bytes, limits));
+        counted(path, () => (direction === "upload" ? upload : download)(path.connector, bytes, limits));
       log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
       const oursResult = await repeatOn(
         oursPath,
@@ -245,7 +263,9 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
               cellOf(
                 await repeatOn(path, direction, runs, async () =>
                   rateOf(
-                    await counted(() => concurrent(path.connector, direction, n, totalMiB * MiB, limits))(),
+                    await counted(path, () =>
+                      concurrent(path.connector, direction, n, totalMiB * MiB, limits),
+                    )(),
                   ),
                 ),
                 "MiB/s",
