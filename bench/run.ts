@@ -43,11 +43,17 @@ const HOW_TO_READ = `How to read it:
   and smux in-process (no CLI process, no local TCP hop): the fastest a client can go through this emulator.
 - pacing realistic reproduces the agent's 1 KiB read + 1 ms pause, so downloads cannot beat ≈0.9 MiB/s; pacing
   none shows the client's own cost. Uploads are not paced by the agent.
+- transfers are time-boxed at 5 s (3 s with --quick): one not done by then counts the bytes that arrived
+  (at the service, for uploads) and the cell says "k runs time-boxed", so a slow path (the plugin's
+  ≈1 MiB/s uploads) still gets a figure.
 - "stalled" means a transfer made no progress for 4 s (or was not done after 12 s) and was abandoned; the
   path (forwarder, ceiling session) was restarted. A figure with "k of n runs stalled" is made of the runs
   that finished; after 4 stalls of one kind (uploads, downloads, echo) a path's remaining measurements of
   that kind in the suite are skipped.
-- session-manager-plugin rows need \`aws\` and \`session-manager-plugin\` on PATH.
+- session-manager-plugin rows need \`aws\` and \`session-manager-plugin\` on PATH (a plugin built from
+  source works too: put its directory first on PATH).
+- forwarder memory rows start a fresh forwarder of each tool: RSS after 2 s idle with the session open,
+  then VmHWM after 64 connections downloaded and uploaded at once.
 - The machine is shared (2 cores): expect ±20 % between runs; compare ratios taken in the same run.
 - \`npm run bench -- --profile forward\` writes bench/forward-client.cpuprofile and prints its top self-time
   functions; \`node --import tsx bench/profile-summary.ts FILE\` summarises any .cpuprofile.`;

@@ -1,6 +1,7 @@
 /**
  * The remote end of every forwarding benchmark: one TCP server on 127.0.0.1 whose behaviour the
- * client picks with a 7-byte request (an op byte and a 48-bit length), plus the client drivers.
+ * client picks with an 11-byte request (an op byte, a 48-bit length and a 32-bit tag naming the
+ * transfer), plus the client drivers.
  * The same server is used directly (the loopback limit) and through the tools, so both measure
  * the same endpoints.
  *
@@ -14,7 +15,7 @@ import { once } from "node:events";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 
-const HEADER = 7;
+const HEADER = 11;
 const Op = { upload: 0x55, download: 0x44, echo: 0x45 } as const;
 
 /** 64 KiB of bytes that no layer could compress: written again and again. */
@@ -24,15 +25,25 @@ export interface BenchService {
   port: number;
   /** Upload bytes received so far, all connections together: progress as the far end sees it. */
   bytesIn(): number;
+  /** Upload bytes received so far by the connection whose request carried `tag`. */
+  receivedBy(tag: number): number;
   close(): Promise<void>;
 }
 
-function header(op: number, length: number): Buffer {
+function header(op: number, length: number, tag = 0): Buffer {
   const b = Buffer.alloc(HEADER);
   b[0] = op;
   b.writeUIntBE(length, 1, 6);
+  b.writeUInt32BE(tag, 7);
   return b;
 }
+
+/** Tags of uploads, so the service can say how much of one transfer arrived (see timeBoxMs). */
+let nextTag = 1;
+const newTag = (): number => {
+  nextTag = nextTag >= 0xffffffff ? 1 : nextTag + 1;
+  return nextTag;
+};
 
 /** Opens one connection to the service: a TCP socket, or a stream of an in-process client. */
 export type Connector = () => Promise<Duplex>;
@@ -72,7 +83,7 @@ async function writeBytes(socket: Duplex, total: number): Promise<void> {
   }
 }
 
-function serve(socket: Socket, countIn: (n: number) => void = () => {}): void {
+function serve(socket: Socket, countIn: (n: number, tag: number) => void = () => {}): void {
   socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
   let head = Buffer.alloc(0);
@@ -82,6 +93,7 @@ function serve(socket: Socket, countIn: (n: number) => void = () => {}): void {
     socket.off("data", onData);
     const op = head[0];
     const length = head.readUIntBE(1, 6);
+    const tag = head.readUInt32BE(7);
     const rest = head.subarray(HEADER);
     if (op === Op.echo) {
       if (rest.length > 0) socket.write(rest);
@@ -93,7 +105,7 @@ function serve(socket: Socket, countIn: (n: number) => void = () => {}): void {
       );
     } else if (op === Op.upload) {
       let received = rest.length;
-      countIn(rest.length);
+      countIn(rest.length, tag);
       const check = () => {
         if (received < length) return;
         socket.off("data", count);
@@ -101,7 +113,7 @@ function serve(socket: Socket, countIn: (n: number) => void = () => {}): void {
       };
       const count = (c: Buffer) => {
         received += c.length;
-        countIn(c.length);
+        countIn(c.length, tag);
         check();
       };
       socket.on("data", count);
@@ -117,11 +129,14 @@ function serve(socket: Socket, countIn: (n: number) => void = () => {}): void {
 export async function startBenchService(): Promise<BenchService> {
   const sockets = new Set<Socket>();
   let bytesIn = 0;
+  // Per tag; a tag is dropped once read after its connection closed (see receivedBy).
+  const byTag = new Map<number, number>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    serve(socket, (n) => {
+    serve(socket, (n, tag) => {
       bytesIn += n;
+      if (tag !== 0) byTag.set(tag, (byTag.get(tag) ?? 0) + n);
     });
   });
   server.listen(0, "127.0.0.1");
@@ -129,6 +144,7 @@ export async function startBenchService(): Promise<BenchService> {
   return {
     port: (server.address() as AddressInfo).port,
     bytesIn: () => bytesIn,
+    receivedBy: (tag) => byTag.get(tag) ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -152,6 +168,7 @@ export async function startBannerServer(banner = "SSH-2.0-bench\r\n"): Promise<B
   return {
     port: (server.address() as AddressInfo).port,
     bytesIn: () => 0,
+    receivedBy: () => 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -239,8 +256,30 @@ export interface TransferOptions {
    * bytes all sit in socket buffers still moves while they drain through a slow path.
    */
   remoteProgress?: () => number;
+  /**
+   * End the transfer after this long even if it is not done, and report the bytes actually moved
+   * in that time (a slow path then still gives a figure instead of running into the deadline).
+   * Uploads need {@link receivedBy} to count what reached the service, not what sits in buffers.
+   */
+  timeBoxMs?: number;
+  /** The service's {@link BenchService.receivedBy}: the bytes of one tagged upload that arrived. */
+  receivedBy?: (tag: number) => number;
   /** Share one watchdog between concurrent transfers (then the limits above are ignored). */
   watchdog?: Watchdog;
+}
+
+/** What one transfer (or a set of concurrent ones) moved, and in how long. */
+export interface Transfer {
+  seconds: number;
+  /** Bytes that arrived: all that was asked for, or what arrived before the time box ended it. */
+  bytes: number;
+  /** False when the time box ended it first. */
+  complete: boolean;
+}
+
+/** MiB per second of a transfer. */
+export function rateOf(transfer: Transfer): number {
+  return transfer.bytes / MiB / transfer.seconds;
 }
 
 async function guarded<T>(
@@ -250,12 +289,33 @@ async function guarded<T>(
 ): Promise<T> {
   const own = options.watchdog === undefined;
   const dog =
-    options.watchdog ?? new Watchdog(options.stallMs ?? DEFAULT_STALL_MS, describe, options.deadlineMs);
+    options.watchdog ??
+    new Watchdog(
+      options.stallMs ?? DEFAULT_STALL_MS,
+      describe,
+      options.deadlineMs ?? deadlineFor(options.timeBoxMs),
+      options.remoteProgress,
+    );
   try {
     return await dog.guard(work(dog));
   } finally {
     if (own) dog.stop();
   }
+}
+
+/** A time-boxed transfer must be given the time to reach its box, and a little more to end. */
+function deadlineFor(timeBoxMs: number | undefined): number {
+  return timeBoxMs === undefined ? DEFAULT_DEADLINE_MS : Math.max(DEFAULT_DEADLINE_MS, timeBoxMs + 2000);
+}
+
+/** Resolves `"boxed"` after `ms` (never when undefined); `cancel` clears the timer. */
+function timeBox(ms: number | undefined): { ended: Promise<"boxed">; cancel(): void } {
+  if (ms === undefined) return { ended: new Promise<"boxed">(() => {}), cancel: () => {} };
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<"boxed">((resolve) => {
+    timer = setTimeout(() => resolve("boxed"), ms);
+  });
+  return { ended, cancel: () => clearTimeout(timer) };
 }
 
 /** Resolves when `socket` has delivered `total` bytes, rejects if it closes first. */
@@ -274,10 +334,15 @@ function receive(socket: Duplex, total: number, onBytes: (n: number) => void = (
   });
 }
 
-/** Writes `total` bytes, honouring back-pressure and reporting progress. */
-async function send(socket: Duplex, total: number, onBytes: (n: number) => void): Promise<void> {
+/** Writes `total` bytes, honouring back-pressure and reporting progress; stops early when `stopped()`. */
+async function send(
+  socket: Duplex,
+  total: number,
+  onBytes: (n: number) => void,
+  stopped: () => boolean = () => false,
+): Promise<void> {
   let left = total;
-  while (left > 0) {
+  while (left > 0 && !stopped()) {
     const piece = left >= BLOCK.length ? BLOCK : BLOCK.subarray(0, left);
     left -= piece.length;
     const more = socket.write(piece);
@@ -289,50 +354,63 @@ async function send(socket: Duplex, total: number, onBytes: (n: number) => void)
 const MiB = 1024 * 1024;
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
-/** Sends `bytes` to the service; resolves with the seconds until it had them all. */
+/** Sends `bytes` to the service; resolves once it had them all, or at the time box. */
 export async function upload(
   connector: Connector,
   bytes: number,
   options: TransferOptions = {},
-): Promise<number> {
+): Promise<Transfer> {
   let written = 0;
   return guarded(
     options,
     () => `${mib(written)} of ${mib(bytes)} written`,
     async (dog) => {
       const socket = await connector();
+      const box = timeBox(options.timeBoxMs);
+      let boxed = false;
       try {
+        const tag = newTag();
         const start = performance.now();
         const acked = receive(socket, 1);
         acked.catch(() => {}); // awaited below, unless the sending stalls first
-        socket.write(header(Op.upload, bytes));
-        await dog.guard(
-          send(socket, bytes, (n) => {
+        socket.write(header(Op.upload, bytes, tag));
+        const sent = send(
+          socket,
+          bytes,
+          (n) => {
             written += n;
             dog.progress += n;
-          }),
-        );
-        await dog.guard(acked);
-        return (performance.now() - start) / 1000;
+          },
+          () => boxed,
+        ).then(() => acked);
+        const how = await dog.guard(Promise.race([sent.then(() => "done" as const), box.ended]));
+        const seconds = (performance.now() - start) / 1000;
+        if (how === "done") return { seconds, bytes, complete: true };
+        boxed = true;
+        // What reached the service, not what was written: a slow path holds MiBs in its buffers.
+        const arrived = options.receivedBy ? options.receivedBy(tag) : written;
+        return { seconds, bytes: arrived, complete: false };
       } finally {
+        box.cancel();
         socket.destroy();
       }
     },
   );
 }
 
-/** Fetches `bytes` from the service; resolves with the seconds it took. */
+/** Fetches `bytes` from the service; resolves once they all arrived, or at the time box. */
 export async function download(
   connector: Connector,
   bytes: number,
   options: TransferOptions = {},
-): Promise<number> {
+): Promise<Transfer> {
   let received = 0;
   return guarded(
     options,
     () => `${mib(received)} of ${mib(bytes)} received`,
     async (dog) => {
       const socket = await connector();
+      const box = timeBox(options.timeBoxMs);
       try {
         const start = performance.now();
         const done = receive(socket, bytes, (n) => {
@@ -340,42 +418,60 @@ export async function download(
           dog.progress += n;
         });
         socket.write(header(Op.download, bytes));
-        await dog.guard(done);
-        return (performance.now() - start) / 1000;
+        const how = await dog.guard(Promise.race([done.then(() => "done" as const), box.ended]));
+        const seconds = (performance.now() - start) / 1000;
+        return how === "done"
+          ? { seconds, bytes, complete: true }
+          : { seconds, bytes: received, complete: false };
       } finally {
+        box.cancel();
         socket.destroy();
       }
     },
   );
 }
 
-/** `connections` transfers at once, `totalBytes` in all; resolves with the seconds until all were done. */
+/**
+ * `connections` transfers at once, `totalBytes` in all; resolves once all were done (or at the
+ * time box, with the bytes all of them moved until then).
+ */
 export async function concurrent(
   connector: Connector,
   direction: "upload" | "download",
   connections: number,
   totalBytes: number,
-  limits: Pick<TransferOptions, "stallMs" | "deadlineMs" | "remoteProgress"> = {},
-): Promise<number> {
+  limits: Pick<
+    TransferOptions,
+    "stallMs" | "deadlineMs" | "remoteProgress" | "timeBoxMs" | "receivedBy"
+  > = {},
+): Promise<Transfer> {
   const each = Math.ceil(totalBytes / connections);
   let finished = 0;
   const watchdog = new Watchdog(
     limits.stallMs ?? DEFAULT_STALL_MS,
     () => `${finished} of ${connections} connections finished, ${mib(watchdog.progress)} moved`,
-    limits.deadlineMs,
+    limits.deadlineMs ?? deadlineFor(limits.timeBoxMs),
     limits.remoteProgress,
   );
   try {
     const start = performance.now();
     const one = direction === "upload" ? upload : download;
-    await Promise.all(
+    // Each transfer has the same box, counted from its own start: they start together.
+    const options = { watchdog, timeBoxMs: limits.timeBoxMs, receivedBy: limits.receivedBy };
+    const results = await Promise.all(
       Array.from({ length: connections }, () =>
-        one(connector, each, { watchdog }).then(() => {
+        one(connector, each, options).then((r) => {
           finished++;
+          return r;
         }),
       ),
     );
-    return (performance.now() - start) / 1000;
+    const complete = results.every((r) => r.complete);
+    return {
+      seconds: (performance.now() - start) / 1000,
+      bytes: results.reduce((sum, r) => sum + r.bytes, 0),
+      complete,
+    };
   } finally {
     watchdog.stop();
   }

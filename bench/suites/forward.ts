@@ -9,7 +9,15 @@ import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { ceilingPath, type DataPath, forwardPath, loopbackPath } from "../lib/paths.js";
 import { type ProcessUsage, readMachineBusySeconds, readProcessUsage } from "../lib/procstat.js";
 import { cellOf, type RunsResult, runRepeated, skippedRuns } from "../lib/runs.js";
-import { type BenchService, concurrent, download, echoRoundTrips, upload } from "../lib/service.js";
+import {
+  type BenchService,
+  concurrent,
+  download,
+  echoRoundTrips,
+  rateOf,
+  type Transfer,
+  upload,
+} from "../lib/service.js";
 import { percentile, summarize } from "../lib/stats.js";
 import { type Cell, compareRows, measured, missing, type Row } from "../lib/table.js";
 import { ours, type Tool } from "../lib/tools.js";
@@ -30,6 +38,16 @@ export interface ForwardPlan {
   echo?: { runs: number; trips: number };
   /** Report the forwarder's peak RSS and CPU per GiB from these runs. */
   resources?: boolean;
+  /**
+   * End each transfer after this long and report MiB/s from the bytes moved until then: every path
+   * gets a figure, also one that is too slow for the planned size (the plugin's ≈1 MiB/s uploads).
+   */
+  timeBoxMs?: number;
+  /**
+   * Memory of a fresh forwarder (ours and the plugin): RSS when idle, then the peak (VmHWM) with
+   * `connections` at once at full speed, `totalMiB` each way.
+   */
+  memory?: { connections: number; totalMiB: number };
 }
 
 export interface ForwardSuiteInput {
@@ -89,15 +107,46 @@ const newTallies = (): Record<Direction, CpuTally> => ({
 
 type Direction = "upload" | "download";
 
-interface Compared {
-  label: string;
-  result: RunsResult | string;
-}
-
 export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> {
   const { pacing, emulator, service, plan, log } = input;
   const servicePort = service.port;
-  const limits = { remoteProgress: service.bytesIn };
+  const limits = {
+    remoteProgress: service.bytesIn,
+    receivedBy: service.receivedBy,
+    timeBoxMs: plan.timeBoxMs,
+  };
+  /** Runs of one measurement ended by the time box: said in its cell. */
+  const boxed = { runs: 0 };
+  /**
+   * A time-boxed run leaves the path holding what it accepted but had not delivered (the plugin
+   * reads its local connections eagerly: MiBs), which would slow the next run: restart the path.
+   */
+  let dirty: DataPath | undefined;
+  const counted = (path: DataPath, once: () => Promise<Transfer>) => async (): Promise<Transfer> => {
+    const transfer = await once();
+    if (!transfer.complete) {
+      boxed.runs++;
+      dirty = path;
+    }
+    return transfer;
+  };
+  /** Restarts the path a time-boxed run left dirty, after the run's figures were taken. */
+  const settled = (run: () => Promise<number>) => async (): Promise<number> => {
+    try {
+      return await run();
+    } finally {
+      const path = dirty;
+      dirty = undefined;
+      if (path) await path.recover();
+    }
+  };
+  const boxNote = (cell: Cell): Cell => {
+    const n = boxed.runs;
+    boxed.runs = 0;
+    if (n === 0 || cell.kind !== "measured" || plan.timeBoxMs === undefined) return cell;
+    const note = `${n} run${n === 1 ? "" : "s"} time-boxed at ${plan.timeBoxMs / 1000} s (MiB/s of the bytes moved)`;
+    return { ...cell, note: cell.note ? `${cell.note}; ${note}` : note };
+  };
   const stallsOf = new Map<string, number>();
   /**
    * Runs on one path; a stall is logged and the path restarted before the next run. Each path has
@@ -126,7 +175,7 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
           log(`  ${path.label} stalled (${stall.message}); restarted in ${took} s`);
         },
       },
-      once,
+      settled(once),
     );
     stallsOf.set(key, spent + result.stalls);
     return result;
@@ -156,15 +205,14 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
     for (const direction of ["upload", "download"] as const) {
       const mib = direction === "upload" ? plan.uploadMiB : plan.downloadMiB;
       const bytes = mib * MiB;
-      const transfer = (path: DataPath) => () =>
-        (direction === "upload" ? upload : download)(path.connector, bytes, limits);
+      const transfer = (path: DataPath) =>
+        counted(path, () => (direction === "upload" ? upload : download)(path.connector, bytes, limits));
       log(`forward ${direction}, pacing ${pacing}: ${plan.runs} × ${mib} MiB`);
       const oursResult = await repeatOn(
         oursPath,
         direction,
         plan.runs,
         tallied(
-          bytes,
           [
             processWatch(() => oursPath.pid(), cpu[direction]),
             processWatch(emulatorPid, emulatorCpu[direction]),
@@ -173,35 +221,32 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
           transfer(oursPath),
         ),
       );
-      const compared: Compared[] = [];
+      const oursCell = boxNote(cellOf(oursResult, "MiB/s"));
+      const refs: Array<{ label: string; cell: Cell }> = [];
       for (const path of paths) {
-        compared.push({
-          label: path.label,
-          result: await repeatOn(path, direction, plan.runs, transfer(path)),
-        });
+        const result = await repeatOn(path, direction, plan.runs, async () => rateOf(await transfer(path)()));
+        refs.push({ label: path.label, cell: boxNote(cellOf(result, "MiB/s")) });
       }
-      compared.push({
+      refs.push({
         label: "session-manager-plugin",
-        result:
+        cell:
           typeof theirs === "string"
-            ? theirs
-            : await repeatOn(
-                theirs,
-                direction,
-                plan.runs,
-                tallied(
-                  bytes,
-                  [processWatch(() => (theirs as DataPath).pid(), theirCpu[direction])],
-                  transfer(theirs),
+            ? missing(theirs)
+            : boxNote(
+                cellOf(
+                  await repeatOn(
+                    theirs,
+                    direction,
+                    plan.runs,
+                    tallied(
+                      [processWatch(() => (theirs as DataPath).pid(), theirCpu[direction])],
+                      transfer(theirs),
+                    ),
+                  ),
+                  "MiB/s",
                 ),
               ),
       });
-      const toRate = (seconds: number) => mib / seconds;
-      const oursCell = cellOf(oursResult, "MiB/s", toRate);
-      const refs = compared.map(({ label, result }) => ({
-        label,
-        cell: typeof result === "string" ? missing(result) : cellOf(result, "MiB/s", toRate),
-      }));
       const what = `forward ${direction} (${direction === "upload" ? "client → sink" : "source → client"}), pacing ${pacing}`;
       rows.push(
         ...compareRows(what, oursCell, refs, throughputGoal(pacing, direction, oursCell, refs[0]?.cell)),
@@ -214,12 +259,17 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
         for (const n of connections) {
           log(`forward smux ${direction}, ${n} connection(s), pacing ${pacing}: ${runs} × ${totalMiB} MiB`);
           const measure = async (path: DataPath): Promise<Cell> =>
-            cellOf(
-              await repeatOn(path, direction, runs, () =>
-                concurrent(path.connector, direction, n, totalMiB * MiB, limits),
+            boxNote(
+              cellOf(
+                await repeatOn(path, direction, runs, async () =>
+                  rateOf(
+                    await counted(path, () =>
+                      concurrent(path.connector, direction, n, totalMiB * MiB, limits),
+                    )(),
+                  ),
+                ),
+                "MiB/s",
               ),
-              "MiB/s",
-              (s) => totalMiB / s,
             );
           const oursCell = await measure(oursPath);
           const refs: Array<{ label: string; cell: Cell }> = [];
@@ -316,11 +366,88 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
         );
       }
     }
+    if (plan.memory) {
+      const { connections, totalMiB } = plan.memory;
+      log(
+        `forwarder memory, pacing ${pacing}: fresh forwarders, ${connections} connections × ${totalMiB} MiB each way`,
+      );
+
+      const oursMemory = await measureMemory(ours, emulator, service, connections, totalMiB, limits);
+      const theirMemory =
+        typeof input.official === "string"
+          ? input.official
+          : await measureMemory(input.official, emulator, service, connections, totalMiB, limits);
+      const theirCell = (pick: "idleMiB" | "peakMiB"): Cell =>
+        typeof theirMemory === "string"
+          ? missing(theirMemory)
+          : "error" in theirMemory
+            ? missing(theirMemory.error)
+            : measured(summarize([theirMemory[pick]]), "MiB");
+      const oursCell = (pick: "idleMiB" | "peakMiB", note?: string): Cell =>
+        "error" in oursMemory
+          ? missing(oursMemory.error)
+          : measured(summarize([oursMemory[pick]]), "MiB", note);
+      const value = (pick: "idleMiB" | "peakMiB") => ("error" in oursMemory ? undefined : oursMemory[pick]);
+      const peak = value("peakMiB");
+      const idle = value("idleMiB");
+      rows.push(
+        ...compareRows(
+          `forwarder peak RSS (VmHWM), ${connections} connections at once at full speed, pacing ${pacing}`,
+          oursCell("peakMiB", "error" in oursMemory ? undefined : oursMemory.rates),
+          [{ label: "session-manager-plugin", cell: theirCell("peakMiB") }],
+          { text: "≤ 100 MiB", met: peak === undefined ? false : peak <= 100 },
+        ),
+        ...compareRows(
+          "forwarder idle RSS (session open, no connection)",
+          oursCell("idleMiB"),
+          [{ label: "session-manager-plugin", cell: theirCell("idleMiB") }],
+          { text: "≤ 60 MiB", met: idle === undefined ? false : idle <= 60 },
+        ),
+      );
+    }
     return rows;
   } finally {
     for (const path of paths) await path.close();
     if (typeof theirs !== "string") await theirs.close();
     await oursPath.close();
+  }
+}
+
+/** How long a fresh forwarder is left alone before its idle RSS is read. */
+const IDLE_SETTLE_MS = 2000;
+
+type MemoryResult = { idleMiB: number; peakMiB: number; rates: string } | { error: string };
+
+/**
+ * A fresh forwarder of `tool` (so no earlier run's peak counts): its RSS once the session is open
+ * and it has sat idle, then its peak RSS after `connections` downloads and then uploads at once.
+ */
+async function measureMemory(
+  tool: Tool,
+  emulator: EmulatorProcess,
+  service: BenchService,
+  connections: number,
+  totalMiB: number,
+  limits: Parameters<typeof concurrent>[4],
+): Promise<MemoryResult> {
+  let path: DataPath | undefined;
+  try {
+    path = await forwardPath(tool, emulator, service.port);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const idle = usageOf(path.pid());
+    if (!idle) return { error: "forwarder gone" };
+    const rates: string[] = [];
+    for (const direction of ["download", "upload"] as const) {
+      const t = await concurrent(path.connector, direction, connections, totalMiB * MiB, limits);
+      rates.push(`${direction} ${rateOf(t).toFixed(1)} MiB/s${t.complete ? "" : " (time-boxed)"}`);
+    }
+    const after = usageOf(path.pid());
+    if (!after) return { error: "forwarder gone" };
+    return { idleMiB: idle.rssMiB, peakMiB: after.peakRssMiB, rates: rates.join(", ") };
+  } catch (error) {
+    return { error: `failed: ${(error as Error).message.split("\n")[0]}` };
+  } finally {
+    await path?.close();
   }
 }
 
@@ -335,21 +462,22 @@ function usageOf(pid: number | undefined): ProcessUsage | undefined {
 
 /**
  * Wraps a run so each watched process's CPU time during it is added to its tally — only when the
- * run finished and the process is still the same one (a stall restarts the forwarder).
+ * run finished and the process is still the same one (a stall restarts the forwarder). Resolves
+ * with the run's MiB/s.
  */
-function tallied(bytes: number, watched: readonly Watched[], once: () => Promise<number>) {
+function tallied(watched: readonly Watched[], once: () => Promise<Transfer>) {
   return async (): Promise<number> => {
     const before = watched.map((w) => w.sample());
-    const seconds = await once();
+    const transfer = await once();
     watched.forEach((w, i) => {
       const after = w.sample();
       const start = before[i];
       if (!start || !after || after.key !== start.key) return;
       w.tally.seconds += after.cpuSeconds - start.cpuSeconds;
-      w.tally.bytes += bytes;
-      w.tally.wallSeconds += seconds;
+      w.tally.bytes += transfer.bytes;
+      w.tally.wallSeconds += transfer.seconds;
     });
-    return seconds;
+    return rateOf(transfer);
   };
 }
 

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { EmulatorProcess } from "../../test/e2e/helpers/harness.js";
 import { forwardPath } from "../lib/paths.js";
-import { download, upload } from "../lib/service.js";
+import { download, rateOf, upload } from "../lib/service.js";
 import { ours } from "../lib/tools.js";
 import { type CpuProfile, formatSummary, sourceMapResolver, summarizeProfile } from "../profile-summary.js";
 
@@ -47,8 +47,8 @@ export async function profileForward(options: {
     let down = 0;
     try {
       log(`profiling the forward client: ${mib} MiB up, ${mib} MiB down`);
-      up = mib / (await upload(path.connector, mib * MiB, { stallMs: 8000 }));
-      down = mib / (await download(path.connector, mib * MiB, { stallMs: 8000 }));
+      up = rateOf(await upload(path.connector, mib * MiB, { stallMs: 8000 }));
+      down = rateOf(await download(path.connector, mib * MiB, { stallMs: 8000 }));
     } finally {
       await path.close();
       await emulator.close();

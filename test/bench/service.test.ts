@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import {
   type BenchService,
@@ -33,6 +33,47 @@ async function deafServer(t: { after(fn: () => unknown): void }): Promise<number
   return (server.address() as AddressInfo).port;
 }
 
+/**
+ * A relay in front of `port` that passes at most 16 KiB each way per 20 ms (test pacing, not a
+ * data path): a path too slow for a 64 MiB transfer to finish quickly.
+ */
+async function throttledRelay(
+  t: { after(fn: () => unknown): void },
+  port: number,
+): Promise<{ port: number; relayed(): number }> {
+  const sockets: Socket[] = [];
+  let relayed = 0;
+  const pump = (from: Socket, to: Socket, count: boolean) => {
+    from.pause();
+    const timer = setInterval(() => {
+      const chunk = from.read(16 * 1024) ?? from.read();
+      if (chunk) {
+        if (count) relayed += chunk.length;
+        to.write(chunk);
+      }
+    }, 20);
+    from.on("close", () => clearInterval(timer));
+    to.on("close", () => clearInterval(timer));
+  };
+  const server = createServer((client) => {
+    const upstream = connect({ port, host: "127.0.0.1" });
+    sockets.push(client, upstream);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+    pump(client, upstream, false);
+    pump(upstream, client, true);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, relayed: () => relayed };
+}
+
 describe("bench service and drivers (127.0.0.1)", () => {
   let service: BenchService;
   before(async () => {
@@ -45,8 +86,38 @@ describe("bench service and drivers (127.0.0.1)", () => {
     const up = await upload(tcp(service.port), 3 * MiB + 17);
     assert.equal(service.bytesIn() - before, 3 * MiB + 17);
     const down = await download(tcp(service.port), 2 * MiB + 5);
-    assert.ok(up > 0 && up < 30, `upload took ${up} s`);
-    assert.ok(down > 0 && down < 30, `download took ${down} s`);
+    assert.deepEqual(
+      [up.bytes, up.complete, down.bytes, down.complete],
+      [3 * MiB + 17, true, 2 * MiB + 5, true],
+    );
+    assert.ok(up.seconds > 0 && up.seconds < 30, `upload took ${up.seconds} s`);
+    assert.ok(down.seconds > 0 && down.seconds < 30, `download took ${down.seconds} s`);
+  });
+
+  test("a time-boxed transfer on a slow path reports the bytes that arrived in the box", async (t) => {
+    const slow = await throttledRelay(t, service.port);
+    for (const direction of ["upload", "download"] as const) {
+      const before = service.bytesIn();
+      const one = direction === "upload" ? upload : download;
+      const transfer = await one(tcp(slow.port), 64 * MiB, {
+        timeBoxMs: 400,
+        receivedBy: service.receivedBy,
+      });
+      assert.equal(transfer.complete, false, direction);
+      assert.ok(transfer.bytes > 0 && transfer.bytes < 64 * MiB, `${direction}: ${transfer.bytes} bytes`);
+      assert.ok(transfer.seconds >= 0.35, `${direction}: ${transfer.seconds} s`);
+      // An upload counts what reached the service, not what the relay still holds.
+      if (direction === "upload") assert.ok(transfer.bytes <= service.bytesIn() - before);
+      else assert.ok(transfer.bytes <= slow.relayed());
+    }
+    const all = await concurrent(tcp(slow.port), "download", 4, 64 * MiB, { timeBoxMs: 400 });
+    assert.equal(all.complete, false);
+    assert.ok(all.bytes > 0 && all.bytes < 64 * MiB);
+  });
+
+  test("a time box that is not reached changes nothing", async () => {
+    const up = await upload(tcp(service.port), MiB, { timeBoxMs: 20_000, receivedBy: service.receivedBy });
+    assert.deepEqual([up.bytes, up.complete], [MiB, true]);
   });
 
   test("download counts every byte: a short answer is an error, not a figure", async (t) => {
@@ -63,8 +134,9 @@ describe("bench service and drivers (127.0.0.1)", () => {
 
   test("concurrent transfers all finish", async () => {
     for (const direction of ["upload", "download"] as const) {
-      const seconds = await concurrent(tcp(service.port), direction, 8, 4 * MiB);
-      assert.ok(seconds > 0);
+      const all = await concurrent(tcp(service.port), direction, 8, 4 * MiB);
+      assert.ok(all.seconds > 0);
+      assert.deepEqual([all.bytes, all.complete], [4 * MiB, true]);
     }
   });
 

@@ -545,7 +545,7 @@ export class DataChannel extends Duplex {
     this.#pingTimer = this.#clock.every(this.endpoint.limits.pingIntervalMs, () =>
       this.#ws?.ping("keepalive"),
     );
-    this.endpoint.attach({ send: (frame) => this.#sendFrame(ws, frame) });
+    this.endpoint.attach({ send: (frame, written) => this.#sendFrame(ws, frame, written) });
     if (this.#state === "connecting") this.#state = "waiting";
   }
 
@@ -561,12 +561,19 @@ export class DataChannel extends Duplex {
     }
   }
 
-  #sendFrame(ws: WebSocket, frame: Buffer): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
+  /** `written` runs once ws is done with the frame's bytes (sent, or failed with the socket). */
+  #sendFrame(ws: WebSocket, frame: Buffer, written?: () => void): void {
+    if (ws.readyState !== WebSocket.OPEN) {
+      written?.();
+      return;
+    }
     this.#cork?.hold();
     this.#socketPending += frame.length;
     ws.send(frame, { binary: true }, () => {
-      this.#socketPending -= frame.length;
+      written?.();
+      // A drop reset the count for the new connection (#onSocketClosed); late callbacks of the
+      // old socket must not take it below zero.
+      if (this.#ws === ws) this.#socketPending -= frame.length;
       if (this.#pendingWrite) this.#maybeReleaseWrite();
     });
   }

@@ -29,6 +29,7 @@ import {
   decodeMessage,
   describeMessage,
   encodeAcknowledge,
+  encodedLength,
   encodeMessage,
   HeaderFlags,
   Layout,
@@ -36,13 +37,23 @@ import {
   PayloadType,
 } from "@aws-runas/wire/protocol/index.js";
 import { type Clock, type Entropy, systemClock, systemEntropy, type TimerHandle } from "./clock.js";
+import { FrameRing, type RingSlot } from "./frame-ring.js";
 import { type ChannelLimits, verifyLimits } from "./limits.js";
 import { RtoEstimator } from "./rto.js";
 
-/** Where encoded frames go: the current websocket, or the gateway relay. */
+/**
+ * Where encoded frames go: the current websocket, or the gateway relay. A sink that calls
+ * `written` (once, when it no longer needs the frame's bytes: written out, or dropped) lets the
+ * endpoint reuse the memory of an acknowledged frame; one that never calls it costs only that.
+ */
 export interface FrameSink {
-  send(frame: Buffer): void;
+  send(frame: Buffer, written?: () => void): void;
 }
+
+/** Room above the high-water mark: writers are held only after the write that crossed it. */
+const RING_SLACK_BYTES = 256 * 1024;
+/** An empty ring is dropped after this long (a new one is made at the next send). */
+const RING_IDLE_MS = 1000;
 
 /** What a stream-message handler says: "not-ready" withholds the ack so the peer resends later. */
 export type Delivery = "ok" | "not-ready";
@@ -85,6 +96,11 @@ interface Outgoing {
   retransmissions: number;
   /** Waiting in the post-reconnect backlog: not on the wire of the current connection yet. */
   queued: boolean;
+  /** Where `frame` lives in the ring, when it does; given back once acked and not being written. */
+  slot: RingSlot | undefined;
+  /** Sends of `frame` the sink has not finished with. */
+  writing: number;
+  acked: boolean;
 }
 
 /**
@@ -100,6 +116,13 @@ export class ReliableEndpoint extends EventEmitter {
   readonly #rto: RtoEstimator;
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #reorder = new Map<number, DecodedMessage>();
+  /**
+   * Memory of unacked frames (see frame-ring.ts): made at the first send, dropped at close and
+   * after a second with nothing in it, so an idle session (a pooled SOCKS one) does not keep a
+   * ring that a burst once filled.
+   */
+  #ring: FrameRing | null = null;
+  #ringIdleTicks = 0;
   #outgoingBytes = 0;
   /** Unacked messages to send again on the current connection, oldest first (see #pumpBacklog). */
   #backlog: number[] = [];
@@ -159,24 +182,60 @@ export class ReliableEndpoint extends EventEmitter {
   send(payloadType: number, payload: Buffer): number {
     if (this.#closed) throw new ChannelError("CHANNEL_CLOSED", "the data channel is closed");
     const seq = this.#nextSeq++;
-    const frame = encodeMessage({
-      messageType: MessageType.inputStreamData,
-      schemaVersion: 1,
-      createdDate: this.#clock.wallNow(),
-      sequenceNumber: seq,
-      // The plugin writes 0 everywhere (§4.5); only the agent marks its first message SYN.
-      flags: HeaderFlags.none,
-      messageId: this.#entropy.uuid(),
-      payloadType,
-      payload,
-    });
+    this.#ring ??= new FrameRing(this.limits.outgoingHighWaterBytes + RING_SLACK_BYTES);
+    const slot = this.#ring.alloc(encodedLength(payload.length));
+    const frame = encodeMessage(
+      {
+        messageType: MessageType.inputStreamData,
+        schemaVersion: 1,
+        createdDate: this.#clock.wallNow(),
+        sequenceNumber: seq,
+        // The plugin writes 0 everywhere (§4.5); only the agent marks its first message SYN.
+        flags: HeaderFlags.none,
+        messageId: this.#entropy.uuid(),
+        payloadType,
+        payload,
+      },
+      slot?.bytes,
+    );
     const now = this.#clock.now();
-    this.#outgoing.set(seq, { frame, firstSent: now, lastSent: now, retransmissions: 0, queued: false });
+    const entry: Outgoing = {
+      frame,
+      firstSent: now,
+      lastSent: now,
+      retransmissions: 0,
+      queued: false,
+      slot,
+      writing: 0,
+      acked: false,
+    };
+    this.#outgoing.set(seq, entry);
     this.#outgoingBytes += frame.length;
     this.#stats.sent++;
     if (this.congested) this.#wasCongested = true;
-    if (this.#sink && !this.#paused) this.#sink.send(frame);
+    if (this.#sink && !this.#paused) this.#transmit(this.#sink, entry);
     return seq;
+  }
+
+  /** Hands a stored frame to the sink, keeping its ring slot until the sink is done with it. */
+  #transmit(sink: FrameSink, entry: Outgoing): void {
+    if (!entry.slot) {
+      sink.send(entry.frame);
+      return;
+    }
+    entry.writing++;
+    sink.send(entry.frame, () => {
+      entry.writing--;
+      this.#maybeRelease(entry);
+    });
+  }
+
+  #maybeRelease(entry: Outgoing): void {
+    if (!entry.acked || entry.writing > 0 || !entry.slot) return;
+    const slot = entry.slot;
+    entry.slot = undefined;
+    // After close() the ring is gone (or a new one made): never reuse memory a socket may still hold.
+    if (this.#ring && !this.#closed && slot.owner === this.#ring) this.#ring.release(slot);
   }
 
   /** Handles one incoming frame. Never throws: malformed frames are counted and dropped unacked. */
@@ -227,6 +286,7 @@ export class ReliableEndpoint extends EventEmitter {
     this.#timer.cancel();
     this.#outgoing.clear();
     this.#reorder.clear();
+    this.#ring = null;
     this.#outgoingBytes = 0;
     this.#sink = null;
   }
@@ -248,6 +308,8 @@ export class ReliableEndpoint extends EventEmitter {
     if (!entry) return; // duplicate ack, or an ack of a message we gave up on
     this.#outgoing.delete(seq);
     this.#outgoingBytes -= entry.frame.length;
+    entry.acked = true;
+    this.#maybeRelease(entry);
     this.emit("acknowledged", seq);
     if (this.#backlogInFlight.delete(seq)) this.#pumpBacklog();
     // Karn's rule: a retransmitted message gives no trustworthy RTT sample.
@@ -353,7 +415,7 @@ export class ReliableEndpoint extends EventEmitter {
       entry.queued = false;
       entry.lastSent = now;
       this.#backlogInFlight.add(seq);
-      sink.send(entry.frame);
+      this.#transmit(sink, entry);
     }
     if (this.#backlog.length === 0 && this.#wasCongested && !this.congested) {
       this.#wasCongested = false;
@@ -372,6 +434,7 @@ export class ReliableEndpoint extends EventEmitter {
     // Buffered messages whose handler said "not-ready" were acked already, so the peer will not
     // resend them: retry their delivery on every tick.
     if (this.#reorder.size > 0 && !this.#closed) this.#drainReorder();
+    this.#dropIdleRing();
     if (!this.#sink || this.#paused || this.#closed || this.#outgoing.size === 0) return;
     const now = this.#clock.now();
     const rto = this.#rto.rto;
@@ -391,8 +454,20 @@ export class ReliableEndpoint extends EventEmitter {
       entry.retransmissions++;
       entry.lastSent = now;
       this.#stats.retransmitted++;
-      this.#sink.send(entry.frame);
+      this.#transmit(this.#sink, entry);
       budget--;
+    }
+  }
+
+  #dropIdleRing(): void {
+    if (this.#ring === null) return;
+    if (this.#ring.slots > 0) {
+      this.#ringIdleTicks = 0;
+      return;
+    }
+    if (++this.#ringIdleTicks * this.limits.resendTickMs >= RING_IDLE_MS) {
+      this.#ring = null;
+      this.#ringIdleTicks = 0;
     }
   }
 

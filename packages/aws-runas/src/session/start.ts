@@ -7,7 +7,7 @@
 
 import { RunasError } from "@aws-runas/wire/errors.js";
 import type { Logger } from "@aws-runas/wire/log.js";
-import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import {
   ResumeSessionCommand,
   type SSMClient,
@@ -111,6 +111,9 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
     },
     generateDataKey: async (keyId, encryptionContext) => {
       const kms = await options.kms();
+      // Loaded here, not at start: only KMS-encrypted sessions need it, and a forwarder that never
+      // does keeps its code out of memory.
+      const { GenerateDataKeyCommand } = await import("@aws-sdk/client-kms");
       const out = await kms.send(
         new GenerateDataKeyCommand({
           KeyId: keyId,

@@ -88,10 +88,23 @@ function digestLatin1(payload: Uint8Array): string {
   return hash("sha256", payload, "binary"); // "binary" is Node's alias of latin1
 }
 
-/** Encodes a message into one exactly sized buffer (HeaderLength 116, space-padded type, fresh digest). */
-export function encodeMessage(message: SsmMessage): Buffer {
+/** Bytes of an encoded message whose payload has `payloadLength` bytes. */
+export function encodedLength(payloadLength: number): number {
+  return Layout.fixedSize + payloadLength;
+}
+
+/**
+ * Encodes a message into one exactly sized buffer (HeaderLength 116, space-padded type, fresh
+ * digest): a new one, or `into`, which must be {@link encodedLength} bytes long (memory the
+ * caller reuses, e.g. the client's ring of unacknowledged frames).
+ */
+export function encodeMessage(message: SsmMessage, into?: Buffer): Buffer {
   const { payload } = message;
-  const buf = Buffer.allocUnsafe(Layout.fixedSize + payload.length);
+  const size = Layout.fixedSize + payload.length;
+  if (into && into.length !== size) {
+    throw new RangeError(`encodeMessage: target has ${into.length} bytes, the message needs ${size}`);
+  }
+  const buf = into ?? Buffer.allocUnsafe(size);
   buf.writeUInt32BE(Layout.headerLength, Layout.headerLengthOffset);
   writeMessageType(buf, message.messageType);
   buf.writeUInt32BE(message.schemaVersion, Layout.schemaVersionOffset);
