@@ -26,3 +26,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
 });
+// The command has returned, its sessions ended and the terminal restored: a handle left open by
+// a library (a socket still in its close handshake, an SDK keep-alive agent) must not keep the
+// process alive. The timer is unref'd, so a clean exit never waits for it.
+setTimeout(() => process.exit(), 2000).unref();
