@@ -1,14 +1,12 @@
 /**
  * The built `aws-runas-emulator` program as a real process: export lines on stdout, the
  * `authorized-keys` subcommand, faults from the command line and a clean SIGTERM shutdown.
- * Uses `packages/emulator/dist/aws-runas-emulator.js` (`npm run build`), or bundles `packages/emulator/src/program/main.ts` the same
- * way into `.tmp/` when dist/ has not been built.
+ * Uses `packages/emulator/dist/aws-runas-emulator.js`, built first when missing (`npm run build`).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { access } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -16,36 +14,11 @@ import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from "@aws-sdk/clie
 import { ResumeSessionCommand, SSMClient, StartSessionCommand } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ALICE, INSTANCE, parseExports } from "../../packages/emulator/src/index.js";
+import { EMULATOR } from "../e2e/helpers/harness.js";
+import { ensureBuilt } from "../reliability/helpers.js";
 import { ed25519PublicKey } from "./api-helpers.js";
 
 const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, "../..");
-const DIST = join(ROOT, "packages/emulator/dist/aws-runas-emulator.js");
-
-async function emulatorScript(scratch: string): Promise<string> {
-  try {
-    await access(DIST);
-    return DIST;
-  } catch {
-    const { build } = await import("esbuild");
-    await build({
-      entryPoints: { "aws-runas-emulator": join(ROOT, "packages/emulator/src/program/main.ts") },
-      outdir: scratch,
-      bundle: true,
-      splitting: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      mainFields: ["module", "main"],
-      external: ["node-pty"],
-      banner: {
-        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      },
-      logLevel: "warning",
-    });
-    return join(scratch, "aws-runas-emulator.js");
-  }
-}
 
 interface Started {
   child: ChildProcess;
@@ -78,19 +51,12 @@ async function startProcess(script: string, args: string[]): Promise<Started> {
 }
 
 describe("aws-runas-emulator program", () => {
-  let scratch: string;
-  let script: string;
+  const script = EMULATOR;
   const children: ChildProcess[] = [];
 
-  before(async () => {
-    // Inside the repo (.tmp/ is git-ignored) so a fallback bundle still finds node_modules.
-    await mkdir(join(ROOT, ".tmp"), { recursive: true });
-    scratch = await mkdtemp(join(ROOT, ".tmp", "emu-main-"));
-    script = await emulatorScript(scratch);
-  });
-  after(async () => {
+  before(() => ensureBuilt());
+  after(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    await rm(scratch, { recursive: true, force: true });
   });
 
   test("prints export lines, serves the APIs, runs authorized-keys, and stops on SIGTERM", async () => {

@@ -17,9 +17,8 @@
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from "node:net";
 import { Duplex } from "node:stream";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
-import { AwsError, ChannelError, type ProtocolError, RunasError } from "@aws-runas/wire/errors.js";
-import type { Logger } from "@aws-runas/wire/log.js";
-import { silentLogger } from "@aws-runas/wire/log.js";
+import { ChannelError, type ProtocolError, RunasError } from "@aws-runas/wire/errors.js";
+import { type Logger, silentLogger } from "@aws-runas/wire/log.js";
 import {
   type DecodedMessage,
   decodeChannelClosed,
