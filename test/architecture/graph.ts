@@ -64,22 +64,33 @@ function resolveSpecifier(
   throw new Error(`${from}: cannot resolve import ${JSON.stringify(specifier)}`);
 }
 
+/** What {@link readImportGraph} finds: every import, and the relative ones among them. */
+export interface ImportScan {
+  graph: ImportGraph;
+  /** The edges written as relative paths (`../x.js`), a subgraph of `graph`. */
+  relativeEdges: ImportGraph;
+}
+
 /** Reads every `.ts` file under `root` (e.g. "packages"); paths are relative to the working directory. */
-export function readImportGraph(root: string, options: { packageImportsOnly?: boolean } = {}): ImportGraph {
+export function readImportGraph(root: string): ImportScan {
   const packages = workspacePackages();
   const graph: ImportGraph = new Map();
+  const relativeEdges: ImportGraph = new Map();
   for (const file of sourceFiles(root).sort()) {
     const text = withoutComments(readFileSync(file, "utf8"));
     const targets = new Set<string>();
+    const relativeTargets = new Set<string>();
     for (const match of text.matchAll(SPECIFIER)) {
       const specifier = match[1] ?? match[2]!;
-      if (options.packageImportsOnly && specifier.startsWith(".")) continue;
       const target = resolveSpecifier(file, specifier, packages);
-      if (target) targets.add(relative(".", target));
+      if (!target) continue;
+      targets.add(relative(".", target));
+      if (specifier.startsWith(".")) relativeTargets.add(relative(".", target));
     }
     graph.set(relative(".", file), [...targets].sort());
+    relativeEdges.set(relative(".", file), [...relativeTargets].sort());
   }
-  return graph;
+  return { graph, relativeEdges };
 }
 
 /** Every import cycle, each as the list of files around it (Tarjan's strongly connected components). */
