@@ -19,6 +19,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import { bundleOptions, PROGRAMS } from "./esbuild-options.mjs";
 
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
@@ -26,30 +27,14 @@ const outDir = resolve(outIndex >= 0 ? args[outIndex + 1] : ".");
 const wantClient = !args.includes("--emulator-only");
 const wantEmulator = args.includes("--emulator") || args.includes("--emulator-only");
 
-const CLIENT = "packages/aws-runas";
-const EMULATOR = "packages/emulator";
+const CLIENT = PROGRAMS.client.dir;
+const EMULATOR = PROGRAMS.emulator.dir;
 const client = JSON.parse(readFileSync(`${CLIENT}/package.json`, "utf8"));
 const emulator = JSON.parse(readFileSync(`${EMULATOR}/package.json`, "utf8"));
 mkdirSync(outDir, { recursive: true });
 
-/** The esbuild options shared with scripts/build.mjs, minus what differs per package. */
-const common = {
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  mainFields: ["module", "main"],
-  banner: {
-    js: "import { createRequire as __runasCreateRequire } from 'node:module'; const require = __runasCreateRequire(import.meta.url);",
-  },
-  chunkNames: "chunks/[name]-[hash]",
-  legalComments: "none",
-  minify: true,
-  metafile: true,
-  logLevel: "warning",
-  plugins: [versionOnly()],
-};
+/** The shared bundle options, plus what packing needs. */
+const common = { ...bundleOptions, metafile: true, plugins: [versionOnly()] };
 
 /**
  * The CLI imports its package.json for its version; inline only that field, so the
@@ -115,7 +100,7 @@ async function packClient() {
   try {
     const result = await build({
       ...common,
-      entryPoints: { "aws-runas": `${CLIENT}/src/cli/main.ts` },
+      entryPoints: { [PROGRAMS.client.name]: PROGRAMS.client.entry },
       outdir: join(stage, "dist"),
     });
     // The client must carry nothing external: a bare import left in the bundle would need the
@@ -141,7 +126,7 @@ async function packEmulator() {
   try {
     const result = await build({
       ...common,
-      entryPoints: { "aws-runas-emulator": `${EMULATOR}/src/program/main.ts` },
+      entryPoints: { [PROGRAMS.emulator.name]: PROGRAMS.emulator.entry },
       outdir: join(stage, "dist"),
       external: ["node-pty"],
     });

@@ -3,6 +3,7 @@
 // devDependencies, so without `npm ci` first esbuild is missing: then keep an existing dist/, or
 // say what to run instead of failing with a module-not-found stack trace.
 import { existsSync } from "node:fs";
+import { PROGRAMS } from "./esbuild-options.mjs";
 
 let haveEsbuild = true;
 try {
@@ -13,10 +14,7 @@ try {
 
 if (haveEsbuild) {
   await import("./build.mjs");
-} else if (
-  existsSync("packages/aws-runas/dist/aws-runas.js") &&
-  existsSync("packages/emulator/dist/aws-runas-emulator.js")
-) {
+} else if (Object.values(PROGRAMS).every(({ dir, name }) => existsSync(`${dir}/dist/${name}.js`))) {
   console.error(
     "aws-runas: esbuild is not installed; keeping the existing dist/ (npm ci && npm run build rebuilds it)",
   );
