@@ -1,4 +1,5 @@
-// Shared helpers for tests that run the built CLI (packages/aws-runas/dist/aws-runas.js) as a real process.
+// Shared helpers for tests that run the built CLI (packages/aws-runas/dist/aws-runas.js) as a real
+// process.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";

@@ -1,9 +1,8 @@
 /**
  * The client's reliable, ordered message layer of a Session Manager data channel (ssm-protocol.md
  * §5): it sends input_stream_data and receives output_stream_data. (The emulator's agent has its
- * own implementation in `packages/emulator/src/agent/channel/`, so each is tested against the other.) It
- * owns sequence numbers, acks, the out-of-order
- * buffer and retransmission; it knows nothing about websockets — frames go out through a
+ * own implementation in the emulator package's `agent/channel/`, so each is tested against the
+ * other.) It owns sequence numbers, acks, the out-of-order buffer and retransmission; it knows nothing about websockets — frames go out through a
  * {@link FrameSink} that may come and go (reconnects) and come in through {@link receive}.
  *
  * ```
@@ -21,8 +20,7 @@
  */
 import { EventEmitter } from "node:events";
 import { ChannelError, ProtocolError } from "@aws-runas/wire/errors.js";
-import type { Logger } from "@aws-runas/wire/log.js";
-import { silentLogger } from "@aws-runas/wire/log.js";
+import { type Logger, silentLogger } from "@aws-runas/wire/log.js";
 import {
   type DecodedMessage,
   decodeAcknowledge,
