@@ -2,8 +2,9 @@
  * The client's reliable, ordered message layer of a Session Manager data channel (ssm-protocol.md
  * §5): it sends input_stream_data and receives output_stream_data. (The emulator's agent has its
  * own implementation in the emulator package's `agent/channel/`, so each is tested against the
- * other.) It owns sequence numbers, acks, the out-of-order buffer and retransmission; it knows nothing about websockets — frames go out through a
- * {@link FrameSink} that may come and go (reconnects) and come in through {@link receive}.
+ * other.) It owns sequence numbers, acks, the out-of-order buffer and retransmission; it knows
+ * nothing about websockets — frames go out through a {@link FrameSink} that may come and go
+ * (reconnects) and come in through {@link receive}.
  *
  * ```
  *   send(pt, payload) ──► seq=n, encode ──► outgoing[n] ──► sink.send ─────► peer
