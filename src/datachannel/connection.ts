@@ -191,6 +191,7 @@ export class ChannelConnection {
         },
         {
           clock: hooks.clock,
+          entropy: hooks.entropy,
           stopped: () => hooks.closed(),
           attempt: async () => {
             const result = await resume();

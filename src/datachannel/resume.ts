@@ -4,7 +4,7 @@
  * dialing the new StreamUrl) is the caller's; this module only decides how often and how long.
  */
 import { RunasError } from "../errors.js";
-import type { Clock } from "./clock.js";
+import type { Clock, Entropy } from "./clock.js";
 
 /**
  * Default reconnect window: 10 minutes covers a short laptop sleep, a Wi-Fi change or a VPN
@@ -34,6 +34,8 @@ export interface RetryPolicy {
 
 export interface RetryHooks {
   clock: Clock;
+  /** The jitter of each delay. */
+  entropy: Entropy;
   /** One attempt; resolves once connected again, or when retrying has become pointless. */
   attempt: () => Promise<void>;
   /** Checked before each attempt: true stops quietly. */
@@ -50,7 +52,7 @@ export type RetryOutcome =
 /**
  * Runs attempts until one succeeds, a failure is not retryable, the attempts or the window run
  * out, or {@link RetryHooks.stopped} says so. The delays start at 100–200 ms and double up to
- * {@link MAX_RECONNECT_DELAY_MS}; the jitter is random.
+ * {@link MAX_RECONNECT_DELAY_MS}; the jitter comes from the injected entropy.
  */
 export async function retryResume(policy: RetryPolicy, hooks: RetryHooks): Promise<RetryOutcome> {
   const { clock } = hooks;
@@ -58,7 +60,7 @@ export async function retryResume(policy: RetryPolicy, hooks: RetryHooks): Promi
   const maxAttempts = policy.maxAttempts ?? Number.POSITIVE_INFINITY;
   const retryable = policy.isRetryable ?? isRetryableResumeError;
   const lostAt = clock.now();
-  let delay = (policy.firstDelayMs ?? 100) * (1 + Math.random());
+  let delay = (policy.firstDelayMs ?? 100) * (1 + hooks.entropy.random());
   let lastError: Error | undefined;
   let announced = false;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {

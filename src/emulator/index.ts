@@ -14,7 +14,7 @@ import type { ApiContext } from "./api/context.js";
 import { IdentityStore } from "./api/identity.js";
 import { RequestLog } from "./api/request-log.js";
 import { AuthorizedKeyStore } from "./authorized-keys.js";
-import { AdjustableClock, type Clock, systemClock } from "./clock.js";
+import { AdjustableClock, systemWorldClock, type WorldClock } from "./clock.js";
 import { dnsExtension } from "./dns/index.js";
 import { EmulatorStartError } from "./errors.js";
 import type { EmulatorContext, EmulatorExtension, ExtensionHandle } from "./extensions.js";
@@ -31,7 +31,7 @@ import { SessionRegistry } from "./sessions.js";
 
 export type { RequestLogEntry } from "./api/request-log.js";
 export { AUTHORIZED_KEYS_FILE, EC2IC_KEY_LIFETIME_MS, readAuthorizedKeys } from "./authorized-keys.js";
-export { AdjustableClock, type Clock, systemClock } from "./clock.js";
+export { AdjustableClock, systemWorldClock, type WorldClock } from "./clock.js";
 export * from "./documents.js";
 export { EmulatorStartError, FixtureError } from "./errors.js";
 export { formatExports, parseExports } from "./exports.js";
@@ -62,7 +62,7 @@ export interface StartEmulatorOptions {
   stateDir?: string;
   logger?: Logger;
   /** Base clock (default the system clock); the emulator's clock runs ahead of it after advances. */
-  clock?: Clock;
+  clock?: WorldClock;
   /** Extensions to start (default {@link builtinExtensions}). */
   extensions?: readonly EmulatorExtension[];
 }
@@ -112,7 +112,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const fixture =
     options.fixture ?? (options.fixturePath ? await loadFixture(options.fixturePath) : defaultFixture());
   const faults: FaultConfig = { ...noFaults(), ...options.faults };
-  const clock = new AdjustableClock(options.clock ?? systemClock);
+  const clock = new AdjustableClock(options.clock ?? systemWorldClock);
   const { dir: stateDir, temporary } = await prepareStateDir(options.stateDir);
   const handles: ExtensionHandle[] = [];
   let server: Server | undefined;

@@ -7,9 +7,7 @@
 export {
   MUX_DEFAULTS,
   type MuxOptions,
-  type MuxTimers,
   type ResolvedMuxOptions,
-  systemTimers,
   verifyMuxOptions,
 } from "./config.js";
 export { type MuxErrorCode, muxError } from "./errors.js";

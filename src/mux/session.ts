@@ -15,6 +15,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
+import type { TimerHandle } from "../datachannel/clock.js";
 import type { MuxError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type MuxOptions, type ResolvedMuxOptions, resolveMuxOptions } from "./config.js";
@@ -81,7 +82,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
   readonly #hooks: MuxStreamHooks;
   #nextStreamId: number;
   #closed = false;
-  #cancelTimers: Array<() => void> = [];
+  #timers: TimerHandle[] = [];
   #frameSeen = false;
 
   #readPaused = false;
@@ -126,9 +127,9 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
     transport.resume();
 
     if (this.#options.keepAlive) {
-      const { timers, keepAliveIntervalMs, keepAliveTimeoutMs } = this.#options;
-      this.#cancelTimers.push(timers.repeat(keepAliveIntervalMs, () => this.#writeFrame(Cmd.nop, 0)));
-      this.#cancelTimers.push(timers.repeat(keepAliveTimeoutMs, () => this.#checkAlive()));
+      const { clock, keepAliveIntervalMs, keepAliveTimeoutMs } = this.#options;
+      this.#timers.push(clock.every(keepAliveIntervalMs, () => this.#writeFrame(Cmd.nop, 0)));
+      this.#timers.push(clock.every(keepAliveTimeoutMs, () => this.#checkAlive()));
     }
   }
 
@@ -172,8 +173,8 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const cancel of this.#cancelTimers) cancel();
-    this.#cancelTimers = [];
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers = [];
     this.#writeWaiters = [];
     const transport = this.#transport;
     transport.off("data", this.#onData);

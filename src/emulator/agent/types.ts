@@ -2,7 +2,7 @@
  * What a simulated agent session needs to know, and the services it calls. Data only.
  */
 import type { Logger } from "../../log.js";
-import type { Entropy, TimerClock } from "../clock.js";
+import type { AgentEntropy, TimerClock } from "../clock.js";
 import type { SessionProperties, SessionType } from "../documents.js";
 import type { Pacing } from "../options.js";
 import type { AgentChannelLimits } from "./channel/limits.js";
@@ -50,6 +50,6 @@ export interface AgentEnvironment {
   /** Data-channel bounds of the agent's endpoint (tests shrink the unacked high-water mark). */
   limits?: Partial<AgentChannelLimits>;
   clock?: TimerClock;
-  entropy?: Entropy;
+  entropy?: AgentEntropy;
   logger?: Logger;
 }

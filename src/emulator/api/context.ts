@@ -2,7 +2,7 @@
  * What API handlers get: the emulator's shared state and the authenticated request.
  */
 import type { AuthorizedKeyStore } from "../authorized-keys.js";
-import type { Clock } from "../clock.js";
+import type { WorldClock } from "../clock.js";
 import type { Fixture } from "../fixture/types.js";
 import type { DataKeyService } from "../kms-keys.js";
 import type { FaultConfig } from "../options.js";
@@ -14,7 +14,7 @@ import type { XmlValue } from "./xml.js";
 /** Shared state of one emulator, as the APIs see it. */
 export interface ApiContext {
   fixture: Fixture;
-  clock: Clock;
+  clock: WorldClock;
   identities: IdentityStore;
   sessions: SessionRegistry;
   dataKeys: DataKeyService;

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "../../protocol/sigv4.js";
-import type { Clock } from "../clock.js";
+import type { WorldClock } from "../clock.js";
 import {
   expiredToken,
   incompleteSignature,
@@ -143,7 +143,7 @@ export async function authenticate(
   request: ReceivedRequest,
   protocol: WireProtocol,
   identities: IdentityStore,
-  clock: Clock,
+  clock: WorldClock,
 ): Promise<Authenticated> {
   const header = request.headers.authorization;
   if (!header) throw missingAuthentication(protocol);

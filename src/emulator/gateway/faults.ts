@@ -13,7 +13,7 @@
  */
 
 import { Layout, MessageType } from "../../protocol/index.js";
-import type { TimerClock as Clock, TimerHandle } from "../clock.js";
+import type { TimerClock, TimerHandle } from "../clock.js";
 import type { FaultConfig } from "../options.js";
 import { chance, type Random, seededRandom } from "./random.js";
 
@@ -113,7 +113,7 @@ interface Delayed extends Outgoing {
 export class FaultShaper {
   readonly #session: SessionFaults;
   readonly #outlet: FaultOutlet;
-  readonly #clock: Clock;
+  readonly #clock: TimerClock;
   readonly #delayed: Delayed[] = [];
   #delayTimer: TimerHandle | null = null;
   #held: Outgoing | null = null;
@@ -128,7 +128,7 @@ export class FaultShaper {
     dropped: false,
   };
 
-  constructor(session: SessionFaults, outlet: FaultOutlet, clock: Clock) {
+  constructor(session: SessionFaults, outlet: FaultOutlet, clock: TimerClock) {
     this.#session = session;
     this.#outlet = outlet;
     this.#clock = clock;
