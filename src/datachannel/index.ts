@@ -14,7 +14,6 @@ export {
 export {
   type Clock,
   type Entropy,
-  ManualClock,
   systemClock,
   systemEntropy,
   type TimerHandle,

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { describe, test } from "node:test";
 import { classifyAwsError } from "../../src/aws/errors.js";
-import { CLIENT_VERSION, DataChannel, ManualClock } from "../../src/datachannel/index.js";
+import { CLIENT_VERSION, DataChannel } from "../../src/datachannel/index.js";
 import {
   decodeEncryptionChallenge,
   decodeHandshakeResponse,
@@ -18,6 +18,7 @@ import {
   sealPayload,
   splitDataKey,
 } from "../../src/protocol/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { ScriptedPeer } from "./scripted-peer.js";
 
 async function setup(

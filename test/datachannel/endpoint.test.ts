@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { ManualClock, ReliableEndpoint } from "../../src/datachannel/index.js";
+import { ReliableEndpoint } from "../../src/datachannel/index.js";
 import { AgentChannel } from "../../src/emulator/agent/channel/channel.js";
 import { decodeMessage, MessageType, PayloadType } from "../../src/protocol/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /**
  * A link that can lose, duplicate, reorder and corrupt frames, deterministically from a seed.

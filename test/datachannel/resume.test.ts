@@ -4,12 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ManualClock, systemEntropy } from "../../src/datachannel/clock.js";
+import { systemEntropy } from "../../src/datachannel/clock.js";
 import { MAX_RECONNECT_DELAY_MS, type RetryPolicy, retryResume } from "../../src/datachannel/resume.js";
 import { ChannelError } from "../../src/errors.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /** Runs retryResume with every attempt failing as `fail(n)` says, until `succeedAt` (if any). */
-async function run(policy: RetryPolicy, jitter: number, options: { succeedAt?: number; fail?: () => Error } = {}) {
+async function run(
+  policy: RetryPolicy,
+  jitter: number,
+  options: { succeedAt?: number; fail?: () => Error } = {},
+) {
   const clock = new ManualClock();
   const attemptsAt: number[] = [];
   const retries: Array<{ attempt: number; first: boolean }> = [];

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ManualClock } from "../../src/datachannel/clock.js";
 import { AgentChannel, type Delivery } from "../../src/emulator/agent/channel/channel.js";
 import { AgentRto } from "../../src/emulator/agent/channel/rto.js";
 import {
@@ -17,6 +16,7 @@ import {
   MessageType,
   PayloadType,
 } from "../../src/protocol/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /** A client frame: input_stream_data `seq` carrying `payload`. */
 function input(seq: number, payload: string): Buffer {

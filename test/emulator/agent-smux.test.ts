@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { ManualClock } from "../../src/datachannel/clock.js";
 import { SMUX_DEFAULTS, SmuxServer, type SmuxServerOptions } from "../../src/emulator/agent/smux/server.js";
 import type { SmuxServerStream } from "../../src/emulator/agent/smux/stream.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { ManualClock } from "../../src/datachannel/clock.js";
 import {
   FaultShaper,
   outputSequence,
@@ -19,6 +18,7 @@ import {
   payloadDigest,
   wireDigest,
 } from "../../src/protocol/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 function frame(seq: number, type: string = MessageType.outputStreamData): Buffer {

@@ -3,7 +3,6 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { describe, type TestContext, test } from "node:test";
-import { ManualClock } from "../../src/datachannel/clock.js";
 import { MuxError } from "../../src/errors.js";
 import {
   Cmd,
@@ -14,6 +13,7 @@ import {
   type MuxStream,
   type MuxVersion,
 } from "../../src/mux/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { hashOf, RawPeer, sha256, socketPair, textOf, writeAll } from "./helpers.js";
 import { hex } from "./reference.js";
 

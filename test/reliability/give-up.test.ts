@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { DataChannel, ManualClock, ReliableEndpoint } from "../../src/datachannel/index.js";
+import { DataChannel, ReliableEndpoint } from "../../src/datachannel/index.js";
 import { ChannelError } from "../../src/errors.js";
 import { PayloadType } from "../../src/protocol/index.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const MAX_RETRANSMISSIONS = 5;
 /** Small limits so congestion comes quickly; what matters is that they hold. */

@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { Duplex, PassThrough } from "node:stream";
 import { test } from "node:test";
-import { type DataChannel, ManualClock } from "../../src/datachannel/index.js";
+import type { DataChannel } from "../../src/datachannel/index.js";
 import { silentLogger } from "../../src/log.js";
 import { runShellSession } from "../../src/session/shell.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /** Just what runShellSession uses of a DataChannel: a duplex that records what is written. */
 class FakeChannel extends Duplex {
