@@ -12,12 +12,10 @@
  *  any state ──ws lost──► resuming (ResumeSession + reconnect, unacked data resent) ──► previous state
  *  any state ──channel_closed / close()──► closed
  * ```
- * Events: "sessionType" (SessionTypeInfo), "ready" ({ customerMessage, encrypted }), "flag" (number),
- * "channelClosed" ({ output }), "resumed", "reconnecting" (Error), "connectionLost" ({ error,
- * windowMs }: the first resume attempt failed), "reconnected" ({ afterMs }: back after that).
+ * Events: {@link DataChannelEvents}.
  */
-import { Duplex } from "node:stream";
-import { ChannelError, type ProtocolError } from "../errors.js";
+import { Duplex, type Readable } from "node:stream";
+import { ChannelError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
 import {
@@ -62,11 +60,66 @@ export interface ReadyInfo {
   encrypted: boolean;
 }
 
+/** Events of a {@link DataChannel}, besides those of every Duplex (data, end, error, close...). */
+export interface DataChannelEvents {
+  /** The session type, from the handshake or (no handshake) the first output: Standard_Stream. */
+  sessionType: [info: SessionTypeInfo];
+  /** Session data may flow (see {@link DataChannel.whenReady}). */
+  ready: [info: ReadyInfo];
+  /** A Flag message from the agent (e.g. ConnectToPortError), or -1 for one that did not decode. */
+  flag: [flag: number];
+  /** The service closed the channel (channel_closed), with its Output; "close" follows. */
+  channelClosed: [info: { output: string }];
+  /** StdErr / ExitCode payloads, emitted only while someone listens (remote commands). */
+  sideband: [payloadType: number, data: Buffer];
+  /** Back on a new websocket after a drop, unacknowledged data resent. */
+  resumed: [];
+  /** A resume attempt failed and another follows. */
+  reconnecting: [error: Error];
+  /** The first resume attempt after a drop failed; retrying for up to `windowMs`. */
+  connectionLost: [info: { error: Error; windowMs: number }];
+  /** Back after a connectionLost, `afterMs` after the drop. */
+  reconnected: [info: { afterMs: number }];
+}
+
+/** The events every Duplex has, as Node emits them. */
+interface DuplexEvents {
+  data: [chunk: Buffer];
+  end: [];
+  finish: [];
+  close: [];
+  error: [error: Error];
+  drain: [];
+  pause: [];
+  resume: [];
+  readable: [];
+  pipe: [source: Readable];
+  unpipe: [source: Readable];
+}
+
+type Events = DataChannelEvents & DuplexEvents;
+type Listener<K extends keyof Events> = (...args: Events[K]) => void;
+
+/*
+ * Duplex has no event type parameter (as EventEmitter<T> has for MuxSession): these signatures
+ * replace its loose ones, so a listener or emit of the wrong shape, or an unknown event name,
+ * does not compile.
+ */
+export interface DataChannel {
+  on<K extends keyof Events>(event: K, listener: Listener<K>): this;
+  once<K extends keyof Events>(event: K, listener: Listener<K>): this;
+  prependListener<K extends keyof Events>(event: K, listener: Listener<K>): this;
+  off<K extends keyof Events>(event: K, listener: Listener<K>): this;
+  removeListener<K extends keyof Events>(event: K, listener: Listener<K>): this;
+  emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
+}
+
 type State = "connecting" | "waiting" | "handshaking" | "ready" | "closed";
 
 const ENCRYPTED_FROM_AGENT = new Set<number>([PayloadType.output, PayloadType.stdErr, PayloadType.exitCode]);
 const DATA_TYPES = ENCRYPTED_FROM_AGENT;
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only narrows the event methods Duplex implements
 export class DataChannel extends Duplex {
   readonly sessionId: string;
   readonly endpoint: ReliableEndpoint;
@@ -105,7 +158,7 @@ export class DataChannel extends Duplex {
     });
     this.endpoint.on("drain", () => this.#maybeReleaseWrite());
     this.endpoint.on("error", (error: Error) => this.destroy(error));
-    this.endpoint.on("protocolError", (error: ProtocolError) => {
+    this.endpoint.on("protocolError", (error) => {
       this.#logger.debug(`dropped a bad frame from the service: ${error.message}`);
     });
     this.#connection = new ChannelConnection(options, {
