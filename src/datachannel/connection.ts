@@ -197,11 +197,7 @@ export class ChannelConnection {
             const result = await resume();
             if (hooks.closed()) return;
             if (!result.tokenValue) {
-              hooks.fail(
-                new ChannelError("CHANNEL_TIMED_OUT", `Session: ${sessionId} timed out.`, {
-                  hint: "the service ended the session while the connection was down; start a new session",
-                }),
-              );
+              hooks.fail(new ChannelError("CHANNEL_TIMED_OUT", `Session: ${sessionId} timed out.`));
               return;
             }
             this.#token = result.tokenValue;
@@ -224,7 +220,7 @@ export class ChannelConnection {
           new ChannelError(
             "CHANNEL_LOST",
             `lost the connection to session ${sessionId} and could not resume it${announced ? ` in ${waited} s` : ""}${lastError ? `: ${lastError.message}` : ""}`,
-            { hint: "check the network; the session may have been terminated", cause: lastError },
+            { cause: lastError },
           ),
         );
       }

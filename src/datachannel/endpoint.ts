@@ -411,7 +411,6 @@ export class ReliableEndpoint extends EventEmitter<ReliableEndpointEvents> {
       "CHANNEL_RETRANSMIT_LIMIT",
       "the remote side stopped acknowledging data: gave up after " +
         `${this.limits.maxRetransmissions} retransmissions or ${Math.round(this.limits.giveUpAfterMs / 1000)} s`,
-      { hint: "the instance or the network path to it may be down; try again" },
     );
     this.close();
     this.emit("error", error);

@@ -347,7 +347,6 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
       muxError(
         "MUX_KEEPALIVE_TIMEOUT",
         `no smux frame from the peer for ${this.#options.keepAliveTimeoutMs} ms; closing the session`,
-        { hint: "both sides must agree on smux keepalive (ssm-protocol.md §7.3)" },
       ),
     );
   }
