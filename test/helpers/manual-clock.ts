@@ -10,6 +10,7 @@ export class ManualClock implements Clock {
   #now = 0;
   #wall = 1_700_000_000_000;
   #timers = new Set<{ due: number; period: number | null; delay: number; fn: () => void }>();
+  #scheduled = 0;
 
   now(): number {
     return this.#now;
@@ -20,16 +21,26 @@ export class ManualClock implements Clock {
   every(ms: number, fn: () => void): TimerHandle {
     const t = { due: this.#now + ms, period: ms, delay: ms, fn };
     this.#timers.add(t);
+    this.#scheduled++;
     return { cancel: () => this.#timers.delete(t) };
   }
   after(ms: number, fn: () => void): TimerHandle {
     const t = { due: this.#now + ms, period: null, delay: ms, fn };
     this.#timers.add(t);
+    this.#scheduled++;
     return { cancel: () => this.#timers.delete(t) };
   }
   /** The period or delay (ms) of every timer not yet cancelled or fired, smallest first. */
   get activeTimers(): number[] {
     return [...this.#timers].map((t) => t.delay).sort((x, y) => x - y);
+  }
+  /** How many timers were ever started (also those gone since). */
+  get scheduled(): number {
+    return this.#scheduled;
+  }
+  /** Live timers with this period or delay. */
+  live(ms: number): number {
+    return this.activeTimers.filter((t) => t === ms).length;
   }
   /** Moves time forward, firing every timer that falls due on the way. */
   advance(ms: number): void {
