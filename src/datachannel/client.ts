@@ -12,9 +12,9 @@
  *  any state ──ws lost──► resuming (ResumeSession + reconnect, unacked data resent) ──► previous state
  *  any state ──channel_closed / close()──► closed
  * ```
- * Events: {@link DataChannelEvents}.
+ * Events: DataChannelEvents (events.ts).
  */
-import { Duplex, type Readable } from "node:stream";
+import { Duplex } from "node:stream";
 import { ChannelError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
@@ -37,10 +37,12 @@ import { SessionCipher } from "./cipher.js";
 import { type Clock, type Entropy, systemClock, systemEntropy } from "./clock.js";
 import { ChannelConnection, CLIENT_VERSION, type ConnectionSettings } from "./connection.js";
 import { type Delivery, ReliableEndpoint } from "./endpoint.js";
+import type { Events, ReadyInfo } from "./events.js";
 import { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 import type { ChannelLimits } from "./limits.js";
 
 export { CLIENT_VERSION } from "./connection.js";
+export type { DataChannelEvents, ReadyInfo } from "./events.js";
 export { DEFAULT_RECONNECT_WINDOW_MS, MAX_RECONNECT_DELAY_MS, type ResumeResult } from "./resume.js";
 
 export interface DataChannelOptions extends ConnectionSettings {
@@ -55,49 +57,6 @@ export interface DataChannelOptions extends ConnectionSettings {
   logger?: Logger;
 }
 
-export interface ReadyInfo {
-  customerMessage: string;
-  encrypted: boolean;
-}
-
-/** Events of a {@link DataChannel}, besides those of every Duplex (data, end, error, close...). */
-export interface DataChannelEvents {
-  /** The session type, from the handshake or (no handshake) the first output: Standard_Stream. */
-  sessionType: [info: SessionTypeInfo];
-  /** Session data may flow (see {@link DataChannel.whenReady}). */
-  ready: [info: ReadyInfo];
-  /** A Flag message from the agent (e.g. ConnectToPortError), or -1 for one that did not decode. */
-  flag: [flag: number];
-  /** The service closed the channel (channel_closed), with its Output; "close" follows. */
-  channelClosed: [info: { output: string }];
-  /** StdErr / ExitCode payloads, emitted only while someone listens (remote commands). */
-  sideband: [payloadType: number, data: Buffer];
-  /** Back on a new websocket after a drop, unacknowledged data resent. */
-  resumed: [];
-  /** A resume attempt failed and another follows. */
-  reconnecting: [error: Error];
-  /** The first resume attempt after a drop failed; retrying for up to `windowMs`. */
-  connectionLost: [info: { error: Error; windowMs: number }];
-  /** Back after a connectionLost, `afterMs` after the drop. */
-  reconnected: [info: { afterMs: number }];
-}
-
-/** The events every Duplex has, as Node emits them. */
-interface DuplexEvents {
-  data: [chunk: Buffer];
-  end: [];
-  finish: [];
-  close: [];
-  error: [error: Error];
-  drain: [];
-  pause: [];
-  resume: [];
-  readable: [];
-  pipe: [source: Readable];
-  unpipe: [source: Readable];
-}
-
-type Events = DataChannelEvents & DuplexEvents;
 type Listener<K extends keyof Events> = (...args: Events[K]) => void;
 
 /*
