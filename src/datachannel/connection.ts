@@ -105,10 +105,6 @@ export class ChannelConnection {
     else this.#socket?.resume();
   }
 
-  get readPaused(): boolean {
-    return this.#readPaused;
-  }
-
   /** Dials the current StreamUrl and sends OpenDataChannel; the endpoint resends what is unacked. */
   async connect(): Promise<void> {
     const url = this.#streamUrl;

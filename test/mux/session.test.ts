@@ -291,6 +291,7 @@ describe("session life cycle", { timeout: 20_000 }, () => {
     const transport = { on() {} } as unknown as Socket;
     const cases: Array<[Partial<MuxSessionOptions>, RegExp]> = [
       [{ version: 3 as MuxVersion }, /version must be 1 or 2, got 3/],
+      [{ clock: {} as ManualClock }, /clock must have an every\(ms, fn\) function/],
       [{ maxFrameSize: 70_000 }, /maxFrameSize must be between 1 and 65535, got 70000/],
       [{ maxFrameSize: 0 }, /maxFrameSize must be between 1 and 65535, got 0/],
       [{ maxReceiveBuffer: 2 ** 31 }, /maxReceiveBuffer must be between 1 and 2147483647/],
