@@ -100,7 +100,7 @@ export async function dialWebSocket(
 }
 
 export interface ChannelSocketOptions {
-  /** The first message on the socket, before any frame or ping: OpenDataChannel (§3.1). */
+  /** The first message on the socket, before any frame or ping: OpenDataChannel (§3.2). */
   openWith: string;
   clock: Clock;
   logger: Logger;
@@ -138,7 +138,7 @@ export class ChannelSocket {
       this.#stop();
       options.onClose(code);
     });
-    // Pings keep NAT and proxy paths open while a session is idle (§3.2).
+    // Pings keep NAT and proxy paths open while a session is idle (§3.3).
     ws.ping("keepalive");
     this.#ping = this.#clock.every(options.pingIntervalMs, () => ws.ping("keepalive"));
   }
