@@ -17,7 +17,8 @@ import {
   splitDataKey,
 } from "@aws-runas/wire/protocol/index.js";
 import { classifyAwsError } from "../../packages/aws-runas/src/aws/errors.js";
-import { CLIENT_VERSION, DataChannel, ManualClock } from "../../packages/aws-runas/src/datachannel/index.js";
+import { CLIENT_VERSION, DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { ScriptedPeer } from "./scripted-peer.js";
 
 async function setup(

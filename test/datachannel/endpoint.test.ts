@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { decodeMessage, MessageType, PayloadType } from "@aws-runas/wire/protocol/index.js";
 import fc from "fast-check";
-import { ManualClock, ReliableEndpoint } from "../../packages/aws-runas/src/datachannel/index.js";
+import { ReliableEndpoint } from "../../packages/aws-runas/src/datachannel/index.js";
 import { AgentChannel } from "../../packages/emulator/src/agent/channel/channel.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /**
  * A link that can lose, duplicate, reorder and corrupt frames, deterministically from a seed.

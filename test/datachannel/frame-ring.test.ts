@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { PayloadType } from "@aws-runas/wire/protocol/index.js";
 import { FrameRing, type RingSlot } from "../../packages/aws-runas/src/datachannel/frame-ring.js";
-import { ManualClock, ReliableEndpoint } from "../../packages/aws-runas/src/datachannel/index.js";
+import { ReliableEndpoint } from "../../packages/aws-runas/src/datachannel/index.js";
 import { AgentChannel } from "../../packages/emulator/src/agent/channel/channel.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /** Fills a slot with its own marker byte, so a slot that overlaps another shows up. */
 function fill(slot: RingSlot, marker: number): void {

@@ -215,7 +215,8 @@ describe("ssm forward -L and --address (built CLI against the built emulator)", 
       ["ssm", "forward", "-L", `0:localhost:80`, "-L", `${held.port}:localhost:80`, "plain", INSTANCE.web],
       { env: emulator.env },
     );
-    assertOneLineError(r, new RegExp(`${held.port}.*in use`));
+    assertOneLineError(r, new RegExp(`${held.port}.*in use`), { hint: /^hint: .*-L$/ });
+    assert.doesNotMatch(r.stderr, /-p\b/, "no flag of another form");
     assert.equal((await requestLog(emulator)).filter((e) => e.operation === "StartSession").length, starts);
   });
 });

@@ -164,17 +164,20 @@ describe("ssm forward, mux mode (built CLI against the built emulator)", () => {
     }
   });
 
-  test("a local port already in use: one line, exit != 0", async () => {
-    const held = await startServer(() => {});
-    servers.push(held);
-    const r = await runCli(
-      ["ssm", "forward", "-p", String(held.port), "plain", `${INSTANCE.web}:${echo.port}`],
-      {
+  // -L's twin is in forward-multi.test.ts (its hint names -L).
+  for (const command of ["forward", "socks"]) {
+    test(`ssm ${command}: a local port already in use: one line and a -p hint, exit != 0`, async () => {
+      const held = await startServer(() => {});
+      servers.push(held);
+      const target = command === "forward" ? `${INSTANCE.web}:${echo.port}` : INSTANCE.web;
+      const r = await runCli(["ssm", command, "-p", String(held.port), "plain", target], {
         env: emulator.env,
-      },
-    );
-    assertOneLineError(r, new RegExp(`${held.port}.*in use`));
-  });
+      });
+      assertOneLineError(r, new RegExp(`${held.port}.*in use`), {
+        hint: /^hint: choose another port with -p, or leave -p out for a random free port$/,
+      });
+    });
+  }
 
   for (const bad of ["abc", "70000"]) {
     test(`a malformed local port (-p ${bad}): one line, exit != 0`, async () => {

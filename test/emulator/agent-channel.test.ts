@@ -14,9 +14,9 @@ import {
   MessageType,
   PayloadType,
 } from "@aws-runas/wire/protocol/index.js";
-import { ManualClock } from "../../packages/aws-runas/src/datachannel/clock.js";
 import { AgentChannel, type Delivery } from "../../packages/emulator/src/agent/channel/channel.js";
 import { AgentRto } from "../../packages/emulator/src/agent/channel/rto.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /** A client frame: input_stream_data `seq` carrying `payload`. */
 function input(seq: number, payload: string): Buffer {

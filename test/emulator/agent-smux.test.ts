@@ -6,13 +6,13 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, test } from "node:test";
-import { ManualClock } from "../../packages/aws-runas/src/datachannel/clock.js";
 import {
   SMUX_DEFAULTS,
   SmuxServer,
   type SmuxServerOptions,
 } from "../../packages/emulator/src/agent/smux/server.js";
 import type { SmuxServerStream } from "../../packages/emulator/src/agent/smux/stream.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
 

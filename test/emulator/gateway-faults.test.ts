@@ -9,7 +9,6 @@ import {
   payloadDigest,
   wireDigest,
 } from "@aws-runas/wire/protocol/index.js";
-import { ManualClock } from "../../packages/aws-runas/src/datachannel/clock.js";
 import {
   FaultShaper,
   outputSequence,
@@ -19,6 +18,7 @@ import {
   withCorruptDigest,
 } from "../../packages/emulator/src/gateway/index.js";
 import { type FaultConfig, INSTANCE, noFaults } from "../../packages/emulator/src/index.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { startTestEmulator } from "./helpers/emulator.js";
 
 function frame(seq: number, type: string = MessageType.outputStreamData): Buffer {

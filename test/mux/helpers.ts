@@ -1,10 +1,10 @@
-/** Test helpers for the mux tests: a real socket pair, manual timers and a raw frame-level peer. */
+/** Test helpers for the mux tests: a real socket pair and a raw frame-level peer. */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import type { TestContext } from "node:test";
-import { type Frame, FrameDecoder, type MuxTimers } from "../../packages/aws-runas/src/mux/index.js";
+import { type Frame, FrameDecoder } from "../../packages/aws-runas/src/mux/index.js";
 
 /**
  * Two connected TCP sockets on 127.0.0.1 (ephemeral port). Nagle is off, as Go sets it for every
@@ -32,26 +32,6 @@ export async function socketPair(t: TestContext): Promise<[Socket, Socket]> {
     serverSide.destroy();
   });
   return [client, serverSide];
-}
-
-/** Timers that fire only when the test says so. */
-export class ManualTimers implements MuxTimers {
-  readonly #entries = new Set<{ ms: number; callback: () => void }>();
-
-  repeat(ms: number, callback: () => void): () => void {
-    const entry = { ms, callback };
-    this.#entries.add(entry);
-    return () => this.#entries.delete(entry);
-  }
-
-  /** Runs every active timer with period `ms` once. */
-  fire(ms: number): void {
-    for (const entry of [...this.#entries]) if (entry.ms === ms) entry.callback();
-  }
-
-  get active(): number[] {
-    return [...this.#entries].map((e) => e.ms).sort((a, b) => a - b);
-  }
 }
 
 /** The other end of a session, spoken frame by frame. */

@@ -13,7 +13,8 @@ import {
   type MuxStream,
   type MuxVersion,
 } from "../../packages/aws-runas/src/mux/index.js";
-import { hashOf, ManualTimers, RawPeer, sha256, socketPair, textOf, writeAll } from "./helpers.js";
+import { ManualClock } from "../helpers/manual-clock.js";
+import { hashOf, RawPeer, sha256, socketPair, textOf, writeAll } from "./helpers.js";
 import { hex } from "./reference.js";
 
 const MiB = 1024 * 1024;
@@ -290,6 +291,7 @@ describe("session life cycle", { timeout: 20_000 }, () => {
     const transport = { on() {} } as unknown as Socket;
     const cases: Array<[Partial<MuxSessionOptions>, RegExp]> = [
       [{ version: 3 as MuxVersion }, /version must be 1 or 2, got 3/],
+      [{ clock: {} as ManualClock }, /clock must have an every\(ms, fn\) function/],
       [{ maxFrameSize: 70_000 }, /maxFrameSize must be between 1 and 65535, got 70000/],
       [{ maxFrameSize: 0 }, /maxFrameSize must be between 1 and 65535, got 0/],
       [{ maxReceiveBuffer: 2 ** 31 }, /maxReceiveBuffer must be between 1 and 2147483647/],
@@ -315,17 +317,15 @@ describe("session life cycle", { timeout: 20_000 }, () => {
 
 describe("keepalive", { timeout: 20_000 }, () => {
   test("enabled: a NOP every interval, timers gone after close", async (t) => {
-    const timers = new ManualTimers();
+    const clock = new ManualClock();
     const { session, peer } = await clientAndRawPeer(t, {
       keepAlive: true,
       keepAliveIntervalMs: 10_000,
-      keepAliveTimeoutMs: 30_000,
-      timers,
+      keepAliveTimeoutMs: 40_000,
+      clock,
     });
-    assert.deepEqual(timers.active, [10_000, 30_000]);
-    timers.fire(10_000);
-    timers.fire(10_000);
-    timers.fire(10_000);
+    assert.deepEqual(clock.activeTimers, [10_000, 40_000]);
+    clock.advance(30_000);
     const frames = await peer.waitFrames(3);
     assert.deepEqual(
       frames.map((f) => describeFrame(f)),
@@ -333,14 +333,14 @@ describe("keepalive", { timeout: 20_000 }, () => {
     );
     assert.equal(peer.hex(), "0103000000000000".repeat(3));
     session.close();
-    assert.deepEqual(timers.active, []);
+    assert.deepEqual(clock.activeTimers, []);
   });
 
   test("disabled: no timers and no NOP on the wire", async (t) => {
-    const timers = new ManualTimers();
-    const { session, peer } = await clientAndRawPeer(t, { keepAlive: false, timers });
-    assert.deepEqual(timers.active, []);
-    timers.fire(10_000);
+    const clock = new ManualClock();
+    const { session, peer } = await clientAndRawPeer(t, { keepAlive: false, clock });
+    assert.deepEqual(clock.activeTimers, []);
+    clock.advance(60_000);
     const stream = session.openStream();
     stream.end("x");
     const frames = await peer.waitFrames(3);
@@ -351,31 +351,31 @@ describe("keepalive", { timeout: 20_000 }, () => {
   });
 
   test("timeout: a silent peer closes the session; any frame keeps it alive for one more period", async (t) => {
-    const timers = new ManualTimers();
-    const { session, peer } = await clientAndRawPeer(t, { keepAlive: true, timers });
+    const clock = new ManualClock();
+    const { session, peer } = await clientAndRawPeer(t, { keepAlive: true, clock });
     const errors: MuxError[] = [];
     session.on("error", (e) => errors.push(e));
     session.on("stream", (s) => s.destroy());
     // The peer sends a NOP; a SYN right behind it tells us both were processed.
     peer.send(encodeFrame({ version: 1, cmd: Cmd.nop, streamId: 0 }));
     await syncVia(session, peer, 2);
-    timers.fire(30_000);
+    clock.advance(30_000);
     assert.equal(session.closed, false, "traffic during the period keeps the session");
     const closed = closeOf(session);
-    timers.fire(30_000);
+    clock.advance(30_000);
     assert.equal(session.closed, true, "a whole period of silence closes it");
     await closed;
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.code, "MUX_KEEPALIVE_TIMEOUT");
     assert.match(errors[0]!.message, /no smux frame from the peer for 30000 ms/);
-    assert.deepEqual(timers.active, []);
+    assert.deepEqual(clock.activeTimers, []);
   });
 
   test("no timeout while reading is paused for back-pressure", async (t) => {
-    const timers = new ManualTimers();
+    const clock = new ManualClock();
     const { session, peer, clientSocket } = await clientAndRawPeer(t, {
       keepAlive: true,
-      timers,
+      clock,
       maxFrameSize: 1024,
       maxStreamBuffer: 1024,
       maxReceiveBuffer: 4096,
@@ -387,9 +387,7 @@ describe("keepalive", { timeout: 20_000 }, () => {
     for (let i = 0; i < 3; i++)
       peer.send(encodeFrame({ version: 1, cmd: Cmd.psh, streamId: 2 }, payload(i, 1024)));
     const [[remote]] = await Promise.all([accepted, paused]);
-    timers.fire(30_000);
-    timers.fire(30_000);
-    timers.fire(30_000);
+    clock.advance(90_000);
     assert.equal(session.closed, false, "our own pause is not the peer's silence");
     let received = 0;
     const all = new Promise<void>((resolve) => {
@@ -400,8 +398,7 @@ describe("keepalive", { timeout: 20_000 }, () => {
     });
     await all;
     assert.equal(session.stats().readPaused, false);
-    timers.fire(30_000);
-    timers.fire(30_000);
+    clock.advance(60_000);
     assert.equal(session.closed, true, "once reading again, silence counts");
   });
 });

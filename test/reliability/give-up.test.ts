@@ -9,12 +9,10 @@ import { once } from "node:events";
 import { describe, test } from "node:test";
 import { ChannelError } from "@aws-runas/wire/errors.js";
 import { PayloadType } from "@aws-runas/wire/protocol/index.js";
-import {
-  DataChannel,
-  ManualClock,
-  ReliableEndpoint,
-} from "../../packages/aws-runas/src/datachannel/index.js";
+import { hintFor } from "../../packages/aws-runas/src/cli/report.js";
+import { DataChannel, ReliableEndpoint } from "../../packages/aws-runas/src/datachannel/index.js";
 import { ScriptedPeer } from "../datachannel/scripted-peer.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const MAX_RETRANSMISSIONS = 5;
 /** Small limits so congestion comes quickly; what matters is that they hold. */
@@ -76,7 +74,7 @@ describe("a peer that never acknowledges", () => {
     assert.equal(error.code, "CHANNEL_RETRANSMIT_LIMIT");
     assert.match(error.message, /stopped acknowledging/);
     assert.match(error.message, new RegExp(`${MAX_RETRANSMISSIONS} retransmissions`));
-    assert.ok(error.hint, "the error carries a hint");
+    assert.ok(hintFor(error), "the CLI has a hint for it");
     assert.equal(peakBytes, atCongestion.unackedBytes, "nothing grew while waiting");
     // Each message went out once and was retransmitted at most the limit.
     assert.ok(sent.length <= messages * (1 + MAX_RETRANSMISSIONS), `${sent.length} frames sent`);

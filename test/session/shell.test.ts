@@ -5,8 +5,9 @@ import { EventEmitter } from "node:events";
 import { Duplex, PassThrough } from "node:stream";
 import { test } from "node:test";
 import { silentLogger } from "@aws-runas/wire/log.js";
-import { type DataChannel, ManualClock } from "../../packages/aws-runas/src/datachannel/index.js";
+import type { DataChannel } from "../../packages/aws-runas/src/datachannel/index.js";
 import { runShellSession } from "../../packages/aws-runas/src/session/shell.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 /** Just what runShellSession uses of a DataChannel: a duplex that records what is written. */
 class FakeChannel extends Duplex {

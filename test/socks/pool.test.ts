@@ -16,35 +16,9 @@ import type {
   DestinationSession,
   DestinationSessionEvents,
 } from "../../packages/aws-runas/src/socks/destination.js";
-import {
-  type ConnectOutcome,
-  type PoolTimers,
-  SessionPool,
-} from "../../packages/aws-runas/src/socks/pool.js";
+import { type ConnectOutcome, SessionPool } from "../../packages/aws-runas/src/socks/pool.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { socketPair } from "../mux/helpers.js";
-
-/** Timers fired by hand. */
-class Timers implements PoolTimers {
-  readonly pending: Array<{ ms: number; fn: () => void; live: boolean }> = [];
-  after(ms: number, fn: () => void): () => void {
-    const timer = { ms, fn, live: true };
-    this.pending.push(timer);
-    return () => {
-      timer.live = false;
-    };
-  }
-  live(ms?: number) {
-    return this.pending.filter((t) => t.live && (ms === undefined || t.ms === ms));
-  }
-  fire(ms: number): number {
-    const due = this.live(ms);
-    for (const t of due) {
-      t.live = false;
-      t.fn();
-    }
-    return due.length;
-  }
-}
 
 type Behaviour = "echo" | "refuse" | "greet";
 
@@ -118,7 +92,7 @@ async function client(t: TestContext): Promise<Socket> {
 }
 
 function setup(t: TestContext, behaviour: (d: Destination) => Behaviour, maxSessions = 8) {
-  const timers = new Timers();
+  const clock = new ManualClock();
   const opened: FakeSession[] = [];
   let failNext: Error | undefined;
   const pool = new SessionPool({
@@ -136,10 +110,10 @@ function setup(t: TestContext, behaviour: (d: Destination) => Behaviour, maxSess
     idleMs: 60_000,
     confirmMs: { min: 100, max: 1000 },
     logger: silentLogger,
-    timers,
+    clock,
   });
   t.after(() => pool.closeAll());
-  return { pool, timers, opened, failWith: (e: Error) => (failNext = e) };
+  return { pool, clock, opened, failWith: (e: Error) => (failNext = e) };
 }
 
 const DB = { host: "db.internal", port: 5432 };
@@ -147,7 +121,7 @@ const DB = { host: "db.internal", port: 5432 };
 /** Resolves with the outcome, firing the connect window if the pool is waiting on it. */
 async function connectFiringWindow(
   pool: SessionPool,
-  timers: Timers,
+  clock: ManualClock,
   d: Destination,
 ): Promise<ConnectOutcome> {
   const pending = pool.connect(d);
@@ -157,15 +131,15 @@ async function connectFiringWindow(
       new Promise<false>((r) => setImmediate(() => r(false))),
     ]);
     if (settled) break;
-    timers.fire(100);
+    clock.advance(100);
   }
   return pending;
 }
 
 describe("SOCKS session pool", () => {
   test("concurrent connections to one destination share one session start", async (t) => {
-    const { pool, timers, opened } = setup(t, () => "echo");
-    const outcomes = await Promise.all([1, 2, 3].map(() => connectFiringWindow(pool, timers, DB)));
+    const { pool, clock, opened } = setup(t, () => "echo");
+    const outcomes = await Promise.all([1, 2, 3].map(() => connectFiringWindow(pool, clock, DB)));
     assert.deepEqual(
       outcomes.map((o) => o.ok),
       [true, true, true],
@@ -185,26 +159,26 @@ describe("SOCKS session pool", () => {
   });
 
   test("a destination that sent data is answered at once next time (no connect window)", async (t) => {
-    const { pool, timers } = setup(t, () => "greet");
+    const { pool, clock } = setup(t, () => "greet");
     const first = await pool.connect(DB); // "hello" arrives before any window
     assert.ok(first.ok);
-    assert.equal(timers.live(100).length, 0, "the window was cancelled by the first byte");
+    assert.equal(clock.live(100), 0, "the window was cancelled by the first byte");
     const socket = await client(t);
     first.attach(socket);
     socket.resume();
-    const before = timers.pending.length;
+    const before = clock.scheduled;
     const second = await pool.connect(DB);
     assert.ok(second.ok);
-    assert.equal(timers.pending.length, before, "no window timer for a known-good destination");
+    assert.equal(clock.scheduled, before, "no window timer for a known-good destination");
   });
 
   test("a failed start is reported with its reply and not pooled: the next connection starts again", async (t) => {
-    const { pool, timers, opened, failWith } = setup(t, () => "echo");
+    const { pool, clock, opened, failWith } = setup(t, () => "echo");
     failWith(new AwsError("AccessDeniedException", "no"));
     const denied = await pool.connect(DB);
     assert.deepEqual([denied.ok, !denied.ok && denied.reply], [false, Reply.notAllowed]);
     assert.equal(pool.size, 0);
-    assert.ok((await connectFiringWindow(pool, timers, DB)).ok);
+    assert.ok((await connectFiringWindow(pool, clock, DB)).ok);
     assert.equal(opened.length, 1);
   });
 
@@ -220,52 +194,53 @@ describe("SOCKS session pool", () => {
   });
 
   test("a pooled session that ended unnoticed is replaced for the next connection", async (t) => {
-    const { pool, timers, opened } = setup(t, () => "echo");
-    assert.ok((await connectFiringWindow(pool, timers, DB)).ok);
+    const { pool, clock, opened } = setup(t, () => "echo");
+    assert.ok((await connectFiringWindow(pool, clock, DB)).ok);
     opened[0]!.mux.close(); // gone, before its end was reported
-    const outcome = await connectFiringWindow(pool, timers, DB);
+    const outcome = await connectFiringWindow(pool, clock, DB);
     assert.ok(outcome.ok, JSON.stringify(outcome));
     assert.equal(opened.length, 2);
   });
 
   test("idle sessions end after idleMs; a busy one does not", async (t) => {
-    const { pool, timers, opened } = setup(t, () => "echo");
-    const outcome = await connectFiringWindow(pool, timers, DB);
+    const { pool, clock, opened } = setup(t, () => "echo");
+    const outcome = await connectFiringWindow(pool, clock, DB);
     assert.ok(outcome.ok);
-    assert.equal(timers.fire(60_000), 0, "no idle timer while a connection is open");
+    assert.equal(clock.live(60_000), 0, "no idle timer while a connection is open");
     const socket = await client(t);
     outcome.attach(socket);
     socket.destroy();
-    while (timers.live(60_000).length === 0) await new Promise((r) => setImmediate(r));
-    assert.equal(timers.fire(60_000), 1);
+    while (clock.live(60_000) === 0) await new Promise((r) => setImmediate(r));
+    assert.equal(clock.live(60_000), 1);
+    clock.advance(60_000);
     await new Promise((r) => setImmediate(r));
     assert.equal(opened[0]!.closed, 1, "the idle session was closed");
     assert.equal(pool.size, 0);
   });
 
   test("a client that went away before its reply releases the stream (the session can idle)", async (t) => {
-    const { pool, timers } = setup(t, () => "echo");
-    const outcome = await connectFiringWindow(pool, timers, DB);
+    const { pool, clock } = setup(t, () => "echo");
+    const outcome = await connectFiringWindow(pool, clock, DB);
     assert.ok(outcome.ok);
     const socket = await client(t);
     socket.destroy();
     await once(socket, "close");
     outcome.attach(socket);
-    while (timers.live(60_000).length === 0) await new Promise((r) => setImmediate(r));
-    assert.equal(timers.live(60_000).length, 1, "idle timer armed: no stream is left open");
+    while (clock.live(60_000) === 0) await new Promise((r) => setImmediate(r));
+    assert.equal(clock.live(60_000), 1, "idle timer armed: no stream is left open");
   });
 
   test("the session cap: a busy pool answers reply 1; an idle session makes room", async (t) => {
-    const { pool, timers, opened } = setup(t, () => "echo", 1);
-    const a = await connectFiringWindow(pool, timers, DB);
+    const { pool, clock, opened } = setup(t, () => "echo", 1);
+    const a = await connectFiringWindow(pool, clock, DB);
     assert.ok(a.ok);
     const full = await pool.connect({ host: "cache.internal", port: 6379 });
     assert.deepEqual([full.ok, !full.ok && full.reply], [false, Reply.generalFailure]);
     const socket = await client(t);
     a.attach(socket);
     socket.destroy();
-    while (timers.live(60_000).length === 0) await new Promise((r) => setImmediate(r));
-    const b = await connectFiringWindow(pool, timers, { host: "cache.internal", port: 6379 });
+    while (clock.live(60_000) === 0) await new Promise((r) => setImmediate(r));
+    const b = await connectFiringWindow(pool, clock, { host: "cache.internal", port: 6379 });
     assert.ok(b.ok);
     assert.equal(opened.length, 2);
     assert.equal(opened[0]!.closed, 1, "the idle session gave up its place");

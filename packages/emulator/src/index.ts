@@ -26,7 +26,7 @@ import { NetworkOutage } from "./http/outage.js";
 import { createEmulatorServer, listen } from "./http/server.js";
 import { type FaultConfig, noFaults, type Pacing } from "./program/options.js";
 import { AuthorizedKeyStore } from "./world/authorized-keys.js";
-import { AdjustableClock, type Clock, systemClock } from "./world/clock.js";
+import { AdjustableClock, systemWorldClock, type WorldClock } from "./world/clock.js";
 import { DataKeyService } from "./world/kms-keys.js";
 import { renderProfiles } from "./world/profiles.js";
 import { SessionRegistry } from "./world/sessions.js";
@@ -37,7 +37,7 @@ export * from "./fixture/index.js";
 export { formatExports, parseExports } from "./program/exports.js";
 export * from "./program/options.js";
 export { AUTHORIZED_KEYS_FILE, EC2IC_KEY_LIFETIME_MS, readAuthorizedKeys } from "./world/authorized-keys.js";
-export { AdjustableClock, type Clock, systemClock } from "./world/clock.js";
+export { AdjustableClock, systemWorldClock, type WorldClock } from "./world/clock.js";
 export * from "./world/documents.js";
 export { DataKeyService, type EncryptionContext } from "./world/kms-keys.js";
 export * from "./world/sessions.js";
@@ -60,7 +60,7 @@ export interface StartEmulatorOptions {
   stateDir?: string;
   logger?: Logger;
   /** Base clock (default the system clock); the emulator's clock runs ahead of it after advances. */
-  clock?: Clock;
+  clock?: WorldClock;
   /**
    * The Session Manager gateway and its simulated agent (default on); `false` leaves only the
    * API server (API tests), an object passes test options to it.
@@ -115,7 +115,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const fixture =
     options.fixture ?? (options.fixturePath ? await loadFixture(options.fixturePath) : defaultFixture());
   const faults: FaultConfig = { ...noFaults(), ...options.faults };
-  const clock = new AdjustableClock(options.clock ?? systemClock);
+  const clock = new AdjustableClock(options.clock ?? systemWorldClock);
   const { dir: stateDir, temporary } = await prepareStateDir(options.stateDir);
   let gateway: SessionGateway | undefined;
   let dns: EmulatorDns | undefined;

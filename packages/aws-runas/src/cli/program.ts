@@ -53,9 +53,6 @@ export type ParseOutcome =
   | { readonly kind: "run"; readonly input: CommandInput }
   | { readonly kind: "exit"; readonly exitCode: number };
 
-/** Shells `aws-runas completion` can write a script for. */
-export const COMPLETION_SHELLS = ["bash", "zsh", "fish"] as const;
-
 /**
  * Parses `argv` (without the node and script paths). Throws {@link UsageError} (exit code 2) for
  * any mistake in the command line, with a one-line message and a hint.

@@ -1,6 +1,7 @@
 /**
- * Time and randomness as injected dependencies, so tests can drive retransmission and
- * keepalive timers without sleeping and replay ids.
+ * The client's one time source and one source of randomness, injected into the data channel
+ * (retransmission, pings, resume back-off) and the smux session (keepalive), so tests can drive
+ * every timer without sleeping and replay ids and jitter. (The emulator has its own clocks.)
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
@@ -22,6 +23,8 @@ export interface Clock {
 export interface Entropy {
   uuid(): string;
   bytes(n: number): Buffer;
+  /** A float in [0, 1), as Math.random (back-off jitter). */
+  random(): number;
 }
 
 export const systemClock: Clock = {
@@ -42,42 +45,5 @@ export const systemClock: Clock = {
 export const systemEntropy: Entropy = {
   uuid: () => randomUUID(),
   bytes: (n) => randomBytes(n),
+  random: () => Math.random(),
 };
-
-/** A clock tests advance by hand; timers fire in order of their due time. */
-export class ManualClock implements Clock {
-  #now = 0;
-  #wall = 1_700_000_000_000;
-  #timers = new Set<{ due: number; period: number | null; fn: () => void }>();
-
-  now(): number {
-    return this.#now;
-  }
-  wallNow(): number {
-    return this.#wall + this.#now;
-  }
-  every(ms: number, fn: () => void): TimerHandle {
-    const t = { due: this.#now + ms, period: ms, fn };
-    this.#timers.add(t);
-    return { cancel: () => this.#timers.delete(t) };
-  }
-  after(ms: number, fn: () => void): TimerHandle {
-    const t = { due: this.#now + ms, period: null, fn };
-    this.#timers.add(t);
-    return { cancel: () => this.#timers.delete(t) };
-  }
-  /** Moves time forward, firing every timer that falls due on the way. */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      let next: { due: number; period: number | null; fn: () => void } | undefined;
-      for (const t of this.#timers) if (t.due <= end && (!next || t.due < next.due)) next = t;
-      if (!next) break;
-      this.#now = next.due;
-      if (next.period === null) this.#timers.delete(next);
-      else next.due += next.period;
-      next.fn();
-    }
-    this.#now = end;
-  }
-}

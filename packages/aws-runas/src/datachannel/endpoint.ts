@@ -102,11 +102,19 @@ interface Outgoing {
   acked: boolean;
 }
 
-/**
- * Events: "drain" (no longer congested), "acknowledged" (seq of a message the peer acked, once),
- * "error" (ChannelError, at most once), "protocolError" (dropped frame).
- */
-export class ReliableEndpoint extends EventEmitter {
+/** Events of a {@link ReliableEndpoint}. */
+export interface ReliableEndpointEvents {
+  /** No longer {@link ReliableEndpoint.congested}: held writers may go on. */
+  drain: [];
+  /** The peer acknowledged the message with this sequence number (once per message). */
+  acknowledged: [seq: number];
+  /** At most once: the peer stopped acknowledging (CHANNEL_RETRANSMIT_LIMIT); the endpoint is closed. */
+  error: [error: ChannelError];
+  /** A frame that failed to decode was dropped unacknowledged (the peer resends it). */
+  protocolError: [error: Error];
+}
+
+export class ReliableEndpoint extends EventEmitter<ReliableEndpointEvents> {
   readonly limits: ChannelLimits;
   readonly #opts: EndpointOptions;
   readonly #clock: Clock;
@@ -248,7 +256,7 @@ export class ReliableEndpoint extends EventEmitter {
       const code = error instanceof ProtocolError ? error.code : "UNKNOWN";
       this.#stats.dropped[code] = (this.#stats.dropped[code] ?? 0) + 1;
       this.#logger.trace(`dropped frame: ${(error as Error).message}`);
-      this.emit("protocolError", error);
+      this.emit("protocolError", error as Error);
       return;
     }
     this.#stats.received++;
@@ -300,7 +308,7 @@ export class ReliableEndpoint extends EventEmitter {
       seq = decodeAcknowledge(message.payload).AcknowledgedMessageSequenceNumber;
     } catch (error) {
       this.#stats.dropped.PROTOCOL_BAD_JSON = (this.#stats.dropped.PROTOCOL_BAD_JSON ?? 0) + 1;
-      this.emit("protocolError", error);
+      this.emit("protocolError", error as Error);
       return;
     }
     const entry = this.#outgoing.get(seq);
@@ -477,7 +485,6 @@ export class ReliableEndpoint extends EventEmitter {
       "CHANNEL_RETRANSMIT_LIMIT",
       "the remote side stopped acknowledging data: gave up after " +
         `${this.limits.maxRetransmissions} retransmissions or ${Math.round(this.limits.giveUpAfterMs / 1000)} s`,
-      { hint: "the instance or the network path to it may be down; try again" },
     );
     this.close();
     this.emit("error", error);

@@ -7,6 +7,7 @@ import {
   ActionType,
   type HandshakeRequestPayload,
   type HandshakeResponsePayload,
+  type KmsEncryptionResult,
   type ProcessedClientAction,
   type SessionKeys,
   SessionType,
@@ -83,7 +84,7 @@ export async function answerHandshake(
           ok(action.ActionType, {
             KMSCipherTextKey: Buffer.from(dataKey.ciphertextBlob).toString("base64"),
             KMSCipherTextHash: null,
-          }),
+          } satisfies KmsEncryptionResult),
         );
       } catch (cause) {
         const error = `KMS GenerateDataKey failed: ${(cause as Error).message}`;

@@ -7,6 +7,7 @@
 export {
   CLIENT_VERSION,
   DataChannel,
+  type DataChannelEvents,
   type DataChannelOptions,
   type ReadyInfo,
   type ResumeResult,
@@ -14,7 +15,6 @@ export {
 export {
   type Clock,
   type Entropy,
-  ManualClock,
   systemClock,
   systemEntropy,
   type TimerHandle,
@@ -24,6 +24,7 @@ export {
   type EndpointStats,
   type FrameSink,
   ReliableEndpoint,
+  type ReliableEndpointEvents,
 } from "./endpoint.js";
 export { answerHandshake, type GenerateDataKey, type SessionTypeInfo } from "./handshake.js";
 export { type ChannelLimits, DEFAULT_LIMITS, verifyLimits } from "./limits.js";

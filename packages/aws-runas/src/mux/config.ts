@@ -2,23 +2,10 @@
  * smux session options: the defaults of `smux.DefaultConfig()` (ssm-protocol.md §7.3) and the one
  * place their bounds are checked.
  */
+
 import { muxError } from "@aws-runas/wire/mux/errors.js";
 import { MAX_FRAME_LENGTH, type MuxVersion } from "@aws-runas/wire/mux/frame.js";
-
-/** Repeating timers, injected so tests can drive keepalive without waiting. */
-export interface MuxTimers {
-  /** Calls `callback` every `ms` milliseconds until the returned function is called. */
-  repeat(ms: number, callback: () => void): () => void;
-}
-
-/** Real timers. They are unref'd: keepalive alone never keeps the process running. */
-export const systemTimers: MuxTimers = {
-  repeat(ms, callback) {
-    const handle = setInterval(callback, ms);
-    handle.unref();
-    return () => clearInterval(handle);
-  },
-};
+import { type Clock, systemClock } from "../datachannel/clock.js";
 
 /** Options of a {@link MuxSession}; everything but `client` has a default. */
 export interface MuxOptions {
@@ -46,8 +33,11 @@ export interface MuxOptions {
    * pauses the whole transport; v2 advertises it to the peer as the stream's window instead.
    */
   maxStreamBuffer?: number;
-  /** Timer source for keepalive. Default {@link systemTimers}. */
-  timers?: MuxTimers;
+  /**
+   * Time source for keepalive: the client's one clock, shared with the data channel. Default
+   * {@link systemClock}, whose timers never keep the process running.
+   */
+  clock?: Clock;
 }
 
 /** {@link MuxOptions} with every default applied. */
@@ -62,7 +52,7 @@ export const MUX_DEFAULTS = {
   maxFrameSize: 32_768,
   maxReceiveBuffer: 4 * 1024 * 1024,
   maxStreamBuffer: 64 * 1024,
-} as const satisfies Omit<ResolvedMuxOptions, "client" | "timers">;
+} as const satisfies Omit<ResolvedMuxOptions, "client" | "clock">;
 
 /** Largest buffer size smux allows (its counters are int32). */
 export const MAX_BUFFER_SIZE = 0x7fffffff;
@@ -78,7 +68,7 @@ export function resolveMuxOptions(options: MuxOptions): ResolvedMuxOptions {
     maxFrameSize: options.maxFrameSize ?? MUX_DEFAULTS.maxFrameSize,
     maxReceiveBuffer: options.maxReceiveBuffer ?? MUX_DEFAULTS.maxReceiveBuffer,
     maxStreamBuffer: options.maxStreamBuffer ?? MUX_DEFAULTS.maxStreamBuffer,
-    timers: options.timers ?? systemTimers,
+    clock: options.clock ?? systemClock,
   };
   verifyMuxOptions(resolved);
   return resolved;
@@ -96,7 +86,7 @@ export function verifyMuxOptions(options: ResolvedMuxOptions): void {
   if (typeof options.client !== "boolean")
     fail(`client must be true or false, got ${String(options.client)}`);
   if (options.version !== 1 && options.version !== 2) fail(`version must be 1 or 2, got ${options.version}`);
-  if (typeof options.timers?.repeat !== "function") fail("timers must have a repeat(ms, callback) function");
+  if (typeof options.clock?.every !== "function") fail("clock must have an every(ms, fn) function");
   if (options.keepAlive) {
     if (!isCount(options.keepAliveIntervalMs)) {
       fail(`keepAliveIntervalMs must be a positive integer, got ${options.keepAliveIntervalMs}`);

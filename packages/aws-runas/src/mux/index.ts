@@ -26,9 +26,7 @@ export {
 export {
   MUX_DEFAULTS,
   type MuxOptions,
-  type MuxTimers,
   type ResolvedMuxOptions,
-  systemTimers,
   verifyMuxOptions,
 } from "./config.js";
 export {

@@ -26,6 +26,7 @@ import {
   FrameDecoder,
   MAX_STREAM_ID,
 } from "@aws-runas/wire/mux/frame.js";
+import type { TimerHandle } from "../datachannel/clock.js";
 import { type MuxOptions, type ResolvedMuxOptions, resolveMuxOptions } from "./config.js";
 import { MuxStream, type MuxStreamHooks } from "./stream.js";
 
@@ -88,7 +89,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
   readonly #hooks: MuxStreamHooks;
   #nextStreamId: number;
   #closed = false;
-  #cancelTimers: Array<() => void> = [];
+  #timers: TimerHandle[] = [];
   #frameSeen = false;
 
   #readPaused = false;
@@ -133,9 +134,9 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
     transport.resume();
 
     if (this.#options.keepAlive) {
-      const { timers, keepAliveIntervalMs, keepAliveTimeoutMs } = this.#options;
-      this.#cancelTimers.push(timers.repeat(keepAliveIntervalMs, () => this.#writeFrame(Cmd.nop, 0)));
-      this.#cancelTimers.push(timers.repeat(keepAliveTimeoutMs, () => this.#checkAlive()));
+      const { clock, keepAliveIntervalMs, keepAliveTimeoutMs } = this.#options;
+      this.#timers.push(clock.every(keepAliveIntervalMs, () => this.#writeFrame(Cmd.nop, 0)));
+      this.#timers.push(clock.every(keepAliveTimeoutMs, () => this.#checkAlive()));
     }
   }
 
@@ -179,8 +180,8 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const cancel of this.#cancelTimers) cancel();
-    this.#cancelTimers = [];
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers = [];
     this.#writeWaiters = [];
     const transport = this.#transport;
     transport.off("data", this.#onData);
@@ -353,7 +354,6 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> {
       muxError(
         "MUX_KEEPALIVE_TIMEOUT",
         `no smux frame from the peer for ${this.#options.keepAliveTimeoutMs} ms; closing the session`,
-        { hint: "both sides must agree on smux keepalive (ssm-protocol.md §7.3)" },
       ),
     );
   }

@@ -30,18 +30,37 @@ export async function listenLocal(port: number, host = "127.0.0.1"): Promise<Ser
   return server;
 }
 
-export function localListenError(error: NodeJS.ErrnoException, port: number): RunasError {
+/** Why the local listener could not be opened; what to do about it is the CLI's to say. */
+export type LocalListenErrorCode = "LOCAL_PORT_IN_USE" | "LOCAL_PORT_DENIED" | "LOCAL_LISTEN_FAILED";
+
+export class LocalListenError extends RunasError {
+  declare readonly code: LocalListenErrorCode;
+  readonly port: number;
+
+  constructor(code: LocalListenErrorCode, message: string, port: number, cause: unknown) {
+    super(code, message, { cause });
+    this.port = port;
+  }
+}
+
+export function localListenError(error: NodeJS.ErrnoException, port: number): LocalListenError {
   switch (error.code) {
     case "EADDRINUSE":
-      return new RunasError("LOCAL_PORT_IN_USE", `local port ${port} is already in use`, {
-        hint: "choose another port with -p, or leave -p out for a random free port",
-      });
+      return new LocalListenError("LOCAL_PORT_IN_USE", `local port ${port} is already in use`, port, error);
     case "EACCES":
-      return new RunasError("LOCAL_PORT_DENIED", `permission denied to listen on local port ${port}`, {
-        hint: "ports below 1024 need privileges; use a port of 1024 or above",
-      });
+      return new LocalListenError(
+        "LOCAL_PORT_DENIED",
+        `permission denied to listen on local port ${port}`,
+        port,
+        error,
+      );
     default:
-      return new RunasError("LOCAL_LISTEN_FAILED", `cannot listen on local port ${port}: ${error.message}`);
+      return new LocalListenError(
+        "LOCAL_LISTEN_FAILED",
+        `cannot listen on local port ${port}: ${error.message}`,
+        port,
+        error,
+      );
   }
 }
 

@@ -14,24 +14,12 @@
 import type { Socket } from "node:net";
 import { RunasError } from "@aws-runas/wire/errors.js";
 import type { Logger } from "@aws-runas/wire/log.js";
+import { type Clock, systemClock } from "../datachannel/clock.js";
 import type { MuxStream } from "../mux/index.js";
 import { reset } from "../session/port.js";
 import { Reply, type ReplyCode } from "./codec.js";
 import type { Destination, DestinationSession, OpenDestination } from "./destination.js";
 import { CONNECT_ERROR_REPLY, replyForAgentMessage, replyForStartError } from "./replies.js";
-
-/** Timers the pool uses (idle timeouts, the connect window); injectable for tests. */
-export interface PoolTimers {
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const systemPoolTimers: PoolTimers = {
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-};
 
 export interface PoolOptions {
   open: OpenDestination;
@@ -41,7 +29,8 @@ export interface PoolOptions {
   /** Lower and upper bound of the connect window (scaled from the session's handshake time). */
   confirmMs?: { min: number; max: number };
   logger: Logger;
-  timers?: PoolTimers;
+  /** Idle timeouts and the connect window run on the client's one clock (default: system). */
+  clock?: Clock;
 }
 
 /** Every session slot is busy: no new destination can be opened right now. */
@@ -70,13 +59,13 @@ export type ConnectOutcome =
 
 export class SessionPool {
   readonly #options: PoolOptions;
-  readonly #timers: PoolTimers;
+  readonly #clock: Clock;
   readonly #entries = new Map<string, PooledDestination>();
   #closed = false;
 
   constructor(options: PoolOptions) {
     this.#options = options;
-    this.#timers = options.timers ?? systemPoolTimers;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Sessions that exist or are starting. */
@@ -104,7 +93,7 @@ export class SessionPool {
         const error = new PoolFullError(this.#options.maxSessions);
         return { ok: false, reply: Reply.generalFailure, reason: error.message };
       }
-      entry = new PooledDestination(destination, this.#options, this.#timers, (e) => this.#forget(e));
+      entry = new PooledDestination(destination, this.#options, this.#clock, (e) => this.#forget(e));
       this.#entries.set(entry.key, entry);
     }
     return entry.connect();
@@ -141,7 +130,7 @@ class PooledDestination {
   readonly key: string;
   readonly label: string;
   readonly #options: PoolOptions;
-  readonly #timers: PoolTimers;
+  readonly #clock: Clock;
   readonly #forget: (e: PooledDestination) => void;
   readonly #session: Promise<DestinationSession>;
   #live: DestinationSession | undefined;
@@ -156,7 +145,7 @@ class PooledDestination {
   constructor(
     destination: Destination,
     options: PoolOptions,
-    timers: PoolTimers,
+    clock: Clock,
     forget: (e: PooledDestination) => void,
   ) {
     this.key = destinationKey(destination);
@@ -164,7 +153,7 @@ class PooledDestination {
       ? `[${destination.host}]:${destination.port}`
       : `${destination.host}:${destination.port}`;
     this.#options = options;
-    this.#timers = timers;
+    this.#clock = clock;
     this.#forget = forget;
     this.#session = options.open(destination).then(
       (session) => {
@@ -275,7 +264,8 @@ class PooledDestination {
       };
       stream.on("readable", onReadable);
       stream.once("close", onClose);
-      cancelTimer = this.#timers.after(windowMs, () => finish(Reply.succeeded));
+      const window = this.#clock.after(windowMs, () => finish(Reply.succeeded));
+      cancelTimer = () => window.cancel();
     });
   }
 
@@ -325,10 +315,11 @@ class PooledDestination {
 
   #armIdle(): void {
     this.#cancelIdle?.();
-    this.#cancelIdle = this.#timers.after(this.#options.idleMs, () => {
+    const idle = this.#clock.after(this.#options.idleMs, () => {
       if (this.#active > 0) return;
       this.#options.logger.debug(`socks: session to ${this.label} idle, terminating it`);
       void this.close();
     });
+    this.#cancelIdle = () => idle.cancel();
   }
 }

@@ -66,7 +66,7 @@ const EC_CURVES: Readonly<Record<string, string>> = {
 };
 
 /** The SSH wire blob of a public key given as a JWK (RSA, EC P-256/384/521, Ed25519). */
-export function blobFromJwk(jwk: JsonWebKey): Buffer {
+function blobFromJwk(jwk: JsonWebKey): Buffer {
   const b64u = (v: unknown) => Buffer.from(String(v ?? ""), "base64url");
   if (jwk.kty === "RSA") return sshStrings("ssh-rsa", mpintBody(b64u(jwk.e)), mpintBody(b64u(jwk.n)));
   if (jwk.kty === "EC" && typeof jwk.crv === "string" && EC_CURVES[jwk.crv]) {

@@ -33,8 +33,8 @@ import {
 } from "@aws-runas/wire/protocol/index.js";
 import type { Pacing } from "../program/options.js";
 import {
-  type Entropy,
-  systemEntropy,
+  type AgentEntropy,
+  systemAgentEntropy,
   systemTimerClock,
   type TimerClock,
   type TimerHandle,
@@ -97,7 +97,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
 
   readonly #env: AgentEnvironment;
   readonly #clock: TimerClock;
-  readonly #entropy: Entropy;
+  readonly #entropy: AgentEntropy;
   readonly #logger: Logger;
   readonly #gate: OutputGate;
   #state: AgentSessionState = "created";
@@ -115,7 +115,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.spec = spec;
     this.#env = env;
     this.#clock = env.clock ?? systemTimerClock;
-    this.#entropy = env.entropy ?? systemEntropy;
+    this.#entropy = env.entropy ?? systemAgentEntropy;
     this.#logger = env.logger ?? silentLogger;
     this.endpoint = new AgentChannel({
       limits: env.limits,

@@ -3,7 +3,7 @@
  */
 import type { Logger } from "@aws-runas/wire/log.js";
 import type { Pacing } from "../program/options.js";
-import type { Entropy, TimerClock } from "../world/clock.js";
+import type { AgentEntropy, TimerClock } from "../world/clock.js";
 import type { SessionProperties, SessionType } from "../world/documents.js";
 import type { AgentChannelLimits } from "./channel/limits.js";
 
@@ -50,6 +50,6 @@ export interface AgentEnvironment {
   /** Data-channel bounds of the agent's endpoint (tests shrink the unacked high-water mark). */
   limits?: Partial<AgentChannelLimits>;
   clock?: TimerClock;
-  entropy?: Entropy;
+  entropy?: AgentEntropy;
   logger?: Logger;
 }

@@ -5,7 +5,7 @@
 import type { Fixture } from "../fixture/types.js";
 import type { FaultConfig } from "../program/options.js";
 import type { AuthorizedKeyStore } from "../world/authorized-keys.js";
-import type { Clock } from "../world/clock.js";
+import type { WorldClock } from "../world/clock.js";
 import type { DataKeyService } from "../world/kms-keys.js";
 import type { SessionRegistry } from "../world/sessions.js";
 import type { WireProtocol } from "./errors.js";
@@ -15,7 +15,7 @@ import type { XmlValue } from "./xml.js";
 /** Shared state of one emulator, as the APIs see it. */
 export interface ApiContext {
   fixture: Fixture;
-  clock: Clock;
+  clock: WorldClock;
   identities: IdentityStore;
   sessions: SessionRegistry;
   dataKeys: DataKeyService;

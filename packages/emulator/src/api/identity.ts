@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Fixture, FixtureRole, FixtureUser } from "../fixture/types.js";
-import type { Clock } from "../world/clock.js";
+import type { WorldClock } from "../world/clock.js";
 
 /** An authenticated identity. */
 export interface Principal {
@@ -43,7 +43,7 @@ export interface IssuedCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
-  /** Clock ms. */
+  /** World-clock ms. */
   expiresAt: number;
 }
 
@@ -74,12 +74,12 @@ export function isAllowed(allow: readonly string[], action: string): boolean {
 /** The key store. One per emulator; issued credentials live until they expire (checked on use). */
 export class IdentityStore {
   readonly #fixture: Fixture;
-  readonly #clock: Clock;
+  readonly #clock: WorldClock;
   readonly #random: (size: number) => Buffer;
   readonly #keys = new Map<string, KeyRecord>();
   readonly #issuedListeners = new Set<(credentials: IssuedCredentials) => void>();
 
-  constructor(fixture: Fixture, clock: Clock, random: (size: number) => Buffer = randomBytes) {
+  constructor(fixture: Fixture, clock: WorldClock, random: (size: number) => Buffer = randomBytes) {
     this.#fixture = fixture;
     this.#clock = clock;
     this.#random = random;

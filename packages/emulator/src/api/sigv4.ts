@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Sha256 } from "@aws-runas/wire/protocol/sigv4.js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { Clock } from "../world/clock.js";
+import type { WorldClock } from "../world/clock.js";
 import {
   expiredToken,
   incompleteSignature,
@@ -143,7 +143,7 @@ export async function authenticate(
   request: ReceivedRequest,
   protocol: WireProtocol,
   identities: IdentityStore,
-  clock: Clock,
+  clock: WorldClock,
 ): Promise<Authenticated> {
   const header = request.headers.authorization;
   if (!header) throw missingAuthentication(protocol);

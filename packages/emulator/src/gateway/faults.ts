@@ -14,7 +14,7 @@
 
 import { Layout, MessageType } from "@aws-runas/wire/protocol/index.js";
 import type { FaultConfig } from "../program/options.js";
-import type { TimerClock as Clock, TimerHandle } from "../world/clock.js";
+import type { TimerClock, TimerHandle } from "../world/clock.js";
 import { chance, type Random, seededRandom } from "./random.js";
 
 /** How long a frame held for reordering waits for a successor before it goes out anyway. */
@@ -113,7 +113,7 @@ interface Delayed extends Outgoing {
 export class FaultShaper {
   readonly #session: SessionFaults;
   readonly #outlet: FaultOutlet;
-  readonly #clock: Clock;
+  readonly #clock: TimerClock;
   readonly #delayed: Delayed[] = [];
   #delayTimer: TimerHandle | null = null;
   #held: Outgoing | null = null;
@@ -128,7 +128,7 @@ export class FaultShaper {
     dropped: false,
   };
 
-  constructor(session: SessionFaults, outlet: FaultOutlet, clock: Clock) {
+  constructor(session: SessionFaults, outlet: FaultOutlet, clock: TimerClock) {
     this.#session = session;
     this.#outlet = outlet;
     this.#clock = clock;

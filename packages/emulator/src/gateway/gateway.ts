@@ -23,10 +23,10 @@ import { AgentSession } from "../agent/session.js";
 import type { AgentEnvironment, AgentSessionSpec } from "../agent/types.js";
 import { type FaultConfig, noFaults } from "../program/options.js";
 import {
-  type TimerClock as Clock,
-  type Entropy,
-  systemTimerClock as systemClock,
-  systemEntropy,
+  type AgentEntropy,
+  systemAgentEntropy,
+  systemTimerClock,
+  type TimerClock,
   type TimerHandle,
 } from "../world/clock.js";
 import { encodeChannelClosedFrame } from "./channel-closed.js";
@@ -62,8 +62,8 @@ export interface GatewayOptions {
   openTimeoutMs?: number;
   /** How long an ended session still answers reconnects with channel_closed. Default 60 s. */
   endedRetentionMs?: number;
-  clock?: Clock;
-  entropy?: Entropy;
+  clock?: TimerClock;
+  entropy?: AgentEntropy;
   logger?: Logger;
 }
 
@@ -106,8 +106,8 @@ export interface GatewaySessionInfo {
 export class SessionGateway {
   readonly #options: GatewayOptions;
   readonly #faults: FaultConfig;
-  readonly #clock: Clock;
-  readonly #entropy: Entropy;
+  readonly #clock: TimerClock;
+  readonly #entropy: AgentEntropy;
   readonly #logger: Logger;
   readonly #wss: WebSocketServer;
   readonly #channels = new Map<string, Channel>();
@@ -121,8 +121,8 @@ export class SessionGateway {
   constructor(options: GatewayOptions) {
     this.#options = options;
     this.#faults = options.faults ?? noFaults();
-    this.#clock = options.clock ?? options.agent.clock ?? systemClock;
-    this.#entropy = options.entropy ?? options.agent.entropy ?? systemEntropy;
+    this.#clock = options.clock ?? options.agent.clock ?? systemTimerClock;
+    this.#entropy = options.entropy ?? options.agent.entropy ?? systemAgentEntropy;
     this.#logger = options.logger ?? options.agent.logger ?? silentLogger;
     this.#wss = new WebSocketServer({
       noServer: true,

@@ -10,7 +10,7 @@ import type { IdentityStore } from "../api/identity.js";
 import type { RequestLog } from "../api/request-log.js";
 import type { Fixture } from "../fixture/types.js";
 import type { FaultConfig, Pacing } from "../program/options.js";
-import type { Clock } from "../world/clock.js";
+import type { WorldClock } from "../world/clock.js";
 import type { DataKeyService } from "../world/kms-keys.js";
 import type { SessionRegistry } from "../world/sessions.js";
 import { SessionGateway } from "./gateway.js";
@@ -30,7 +30,7 @@ export interface GatewayTestOptions {
 export interface GatewayWorld {
   fixture: Fixture;
   sessions: SessionRegistry;
-  clock: Clock;
+  clock: WorldClock;
   dataKeys: DataKeyService;
   identities: IdentityStore;
   faults: FaultConfig;

@@ -10,14 +10,14 @@ import { DATA_CHANNEL_SERVICE } from "@aws-runas/wire/protocol/sigv4.js";
 import { ApiError } from "../api/errors.js";
 import type { IdentityStore } from "../api/identity.js";
 import { authenticate, type ReceivedRequest } from "../api/sigv4.js";
-import type { Clock } from "../world/clock.js";
+import type { WorldClock } from "../world/clock.js";
 
 /** Why an upgrade is refused, or undefined when it may go ahead. */
 export type UpgradeCheck = (request: IncomingMessage) => Promise<string | undefined>;
 
 export interface UpgradeAuthOptions {
   identities: IdentityStore;
-  clock: Clock;
+  clock: WorldClock;
   /** The region the signature's scope must name. */
   region: string;
   /** Refuse upgrades that carry no signature at all. */

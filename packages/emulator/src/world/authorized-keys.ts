@@ -8,7 +8,7 @@
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Clock } from "./clock.js";
+import type { WorldClock } from "./clock.js";
 
 /** The state file's name inside the state directory. */
 export const AUTHORIZED_KEYS_FILE = "ec2ic-authorized-keys.json";
@@ -39,11 +39,11 @@ export function validKeys(keys: readonly AuthorizedKey[], osUser: string, now: n
 /** The emulator side: records keys and keeps the state file current. */
 export class AuthorizedKeyStore {
   readonly #file: string;
-  readonly #clock: Clock;
+  readonly #clock: WorldClock;
   #keys: AuthorizedKey[] = [];
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(stateDir: string, clock: Clock) {
+  constructor(stateDir: string, clock: WorldClock) {
     this.#file = join(stateDir, AUTHORIZED_KEYS_FILE);
     this.#clock = clock;
   }

@@ -4,24 +4,27 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
-/** A source of the current time in milliseconds since the epoch. */
-export interface Clock {
+/**
+ * The emulated world's time in milliseconds since the epoch (the agent's and the gateway's
+ * timers run on {@link TimerClock}; the client has its own `Clock`).
+ */
+export interface WorldClock {
   now(): number;
 }
 
 /** The system clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemWorldClock: WorldClock = { now: () => Date.now() };
 
 /**
  * A clock that follows a base clock plus an offset that only grows (`POST /_emulator/clock`).
  * Listeners run after each advance, e.g. to rewrite state files that carry the offset.
  */
-export class AdjustableClock implements Clock {
+export class AdjustableClock implements WorldClock {
   #offsetMs = 0;
-  readonly #base: Clock;
+  readonly #base: WorldClock;
   readonly #listeners = new Set<(offsetMs: number) => void>();
 
-  constructor(base: Clock = systemClock) {
+  constructor(base: WorldClock = systemWorldClock) {
     this.#base = base;
   }
 
@@ -85,12 +88,12 @@ export const systemTimerClock: TimerClock = {
 };
 
 /** Random ids and bytes of the simulated agent (message ids, KMS challenge, nonces). */
-export interface Entropy {
+export interface AgentEntropy {
   uuid(): string;
   bytes(n: number): Buffer;
 }
 
-export const systemEntropy: Entropy = {
+export const systemAgentEntropy: AgentEntropy = {
   uuid: () => randomUUID(),
   bytes: (n) => randomBytes(n),
 };

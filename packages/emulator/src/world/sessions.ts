@@ -15,7 +15,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { FixtureInstance } from "../fixture/types.js";
-import type { Clock } from "./clock.js";
+import type { WorldClock } from "./clock.js";
 import type { SessionProperties, SessionType } from "./documents.js";
 
 export const SessionStates = ["Connecting", "Connected", "Disconnected", "Terminated"] as const;
@@ -40,7 +40,7 @@ export interface EmulatorSession {
   readonly state: SessionState;
   /** ARN of the principal that called StartSession. */
   readonly createdBy: string;
-  /** Clock time (ms) of StartSession. */
+  /** WorldClock time (ms) of StartSession. */
   readonly createdAt: number;
   /** KMS key for the session's encryption handshake; never set for Port sessions (ssm-protocol.md §2.1). */
   readonly kmsKeyId: string | undefined;
@@ -63,7 +63,7 @@ export interface NewSession {
 export type TerminationReason = "TerminateSession" | "emulator";
 
 export interface SessionRegistryOptions {
-  clock: Clock;
+  clock: WorldClock;
   /** Random bytes source (tests may make ids deterministic). */
   random?: (size: number) => Buffer;
   /** Fault: ResumeSession refuses to hand out a new token. */
@@ -78,7 +78,7 @@ export class SessionRegistry {
   refuseResume: boolean;
   readonly #sessions = new Map<string, MutableSession>();
   readonly #terminatedListeners = new Set<(session: EmulatorSession, reason: TerminationReason) => void>();
-  readonly #clock: Clock;
+  readonly #clock: WorldClock;
   readonly #random: (size: number) => Buffer;
 
   constructor(options: SessionRegistryOptions) {

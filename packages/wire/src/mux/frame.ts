@@ -227,9 +227,7 @@ export class FrameDecoder {
     const streamId = raw.readUInt32LE(4);
     const expected = this.#version === undefined ? "1 or 2" : String(this.#version);
     if (this.#version === undefined ? version !== 1 && version !== 2 : version !== this.#version) {
-      throw muxError("MUX_BAD_FRAME", `bad smux frame: version ${version} (expected ${expected})`, {
-        hint: "the peer does not speak the same smux version, or the byte stream is out of step",
-      });
+      throw muxError("MUX_BAD_FRAME", `bad smux frame: version ${version} (expected ${expected})`);
     }
     if (cmd > Cmd.upd || (cmd === Cmd.upd && version === 1)) {
       throw muxError("MUX_BAD_FRAME", `bad smux frame: unknown command ${cmd} for version ${version}`);

@@ -66,7 +66,6 @@ for (let i = 0; i < 16; i++) {
   NIBBLE[i.toString(16).toUpperCase().charCodeAt(0)] = i;
 }
 const PUBLICATION_TYPES = new Set<string>([MessageType.startPublication, MessageType.pausePublication]);
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const TWO_POW_32 = 2 ** 32;
 
 function padType(type: string): Buffer {
@@ -194,11 +193,6 @@ export function describeMessage(
   m: Pick<SsmMessage, "messageType" | "sequenceNumber" | "flags" | "payloadType" | "payload">,
 ): string {
   return `${m.messageType} seq=${m.sequenceNumber} flags=${m.flags} pt=${m.payloadType} len=${m.payload.length}`;
-}
-
-/** True for well-formed canonical UUID strings (any case). */
-export function isUuid(value: string): boolean {
-  return UUID_RE.test(value);
 }
 
 function writeMessageType(buf: Buffer, type: string): void {

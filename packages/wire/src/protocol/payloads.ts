@@ -96,13 +96,6 @@ export interface OpenDataChannelInput {
   ClientVersion?: string;
 }
 
-/** §4.4 agent_session_state. */
-export interface AgentSessionState {
-  SchemaVersion: number;
-  SessionState: string;
-  SessionId: string;
-}
-
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 
 /**
@@ -300,10 +293,6 @@ export function decodeOpenDataChannel(text: string | Uint8Array): OpenDataChanne
   if (typeof o.ClientId === "string") out.ClientId = o.ClientId;
   if (typeof o.ClientVersion === "string") out.ClientVersion = o.ClientVersion;
   return out;
-}
-
-export function encodeAgentSessionState(s: AgentSessionState): Buffer {
-  return json({ SchemaVersion: s.SchemaVersion, SessionState: s.SessionState, SessionId: s.SessionId });
 }
 
 type JsonObject = Record<string, unknown>;

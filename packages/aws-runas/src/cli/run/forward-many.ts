@@ -6,11 +6,12 @@
  * Ctrl-C / SIGTERM terminates every session and exits 0.
  */
 import type { Server } from "node:net";
+import { RunasError } from "@aws-runas/wire/errors.js";
 import type { DataChannel } from "../../datachannel/index.js";
 import { exposureWarning, formatHostPort } from "../../forward/bind.js";
 import { isInstanceDestination, type LocalForward } from "../../forward/spec.js";
 import type { StopReason } from "../../session/ending.js";
-import { listenLocal, runPortSession } from "../../session/port.js";
+import { LocalListenError, listenLocal, runPortSession } from "../../session/port.js";
 import {
   endSession,
   type StartedSession,
@@ -70,6 +71,13 @@ export async function runLocalForwards(input: ForwardInput, ctx: RunContext): Pr
     }
   } catch (error) {
     for (const l of listeners) l.server.close();
+    // The local ports come from -L here, not -p: the hint says so.
+    if (error instanceof LocalListenError && error.code === "LOCAL_PORT_IN_USE") {
+      throw new RunasError(error.code, error.message, {
+        hint: "choose another local_port in that -L",
+        cause: error,
+      });
+    }
     throw error;
   }
   const closeListeners = () => {

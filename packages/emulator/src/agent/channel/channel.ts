@@ -39,8 +39,8 @@ import {
   PayloadType,
 } from "@aws-runas/wire/protocol/index.js";
 import {
-  type Entropy,
-  systemEntropy,
+  type AgentEntropy,
+  systemAgentEntropy,
   systemTimerClock,
   type TimerClock,
   type TimerHandle,
@@ -63,7 +63,7 @@ export interface AgentChannelOptions {
   onControlMessage?: (message: DecodedMessage) => void;
   limits?: Partial<AgentChannelLimits>;
   clock?: TimerClock;
-  entropy?: Entropy;
+  entropy?: AgentEntropy;
   logger?: Logger;
 }
 
@@ -107,7 +107,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
   readonly #onStream: (message: DecodedMessage) => Delivery;
   readonly #onControl: (message: DecodedMessage) => void;
   readonly #clock: TimerClock;
-  readonly #entropy: Entropy;
+  readonly #entropy: AgentEntropy;
   readonly #logger: Logger;
   readonly #rto: AgentRto;
   /** Unacked messages by seq; Map order is send order, so the first entry is the oldest. */
@@ -141,7 +141,7 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
     this.#onStream = options.onStreamMessage;
     this.#onControl = options.onControlMessage ?? (() => {});
     this.#clock = options.clock ?? systemTimerClock;
-    this.#entropy = options.entropy ?? systemEntropy;
+    this.#entropy = options.entropy ?? systemAgentEntropy;
     this.#logger = options.logger ?? silentLogger;
     this.#rto = new AgentRto(this.limits.initialRtoMs, this.limits.maxRtoMs, this.limits.rtoFloorMs);
     this.#ticker = this.#clock.every(this.limits.resendTickMs, () => this.#tick());
