@@ -4,12 +4,12 @@
  * DescribeInstances (the EC2 side: tags, private address, state). SDK errors reach the caller.
  */
 
-import { RunasError } from "@aws-runas/wire/errors.js";
 import type { DescribeInstancesCommand, DescribeInstancesCommandOutput } from "@aws-sdk/client-ec2";
 import {
   DescribeInstanceInformationCommand,
   type DescribeInstanceInformationCommandOutput,
 } from "@aws-sdk/client-ssm";
+import { readPages } from "../aws/pages.js";
 import type { ManagedInstance } from "./types.js";
 
 export interface InstanceClients {
@@ -25,9 +25,6 @@ export interface ListOptions {
   /** DescribeInstances MaxResults, 5..1000 (default 1000). */
   ec2PageSize?: number;
 }
-
-/** A broken endpoint that keeps returning tokens must not loop forever. */
-const MAX_PAGES = 1000;
 
 interface Ec2Side {
   name: string | undefined;
@@ -98,18 +95,4 @@ async function readEc2(ec2: InstanceClients["ec2"], pageSize: number): Promise<M
     return page.NextToken;
   });
   return out;
-}
-
-async function readPages(
-  operation: string,
-  readPage: (token: string | undefined) => Promise<string | undefined>,
-): Promise<void> {
-  let token: string | undefined;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    token = await readPage(token);
-    if (!token) return;
-  }
-  throw new RunasError("AWS_TOO_MANY_PAGES", `${operation} returned more than ${MAX_PAGES} pages`, {
-    hint: "check AWS_ENDPOINT_URL: the endpoint keeps returning NextToken",
-  });
 }

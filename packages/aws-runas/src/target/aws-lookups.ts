@@ -6,7 +6,6 @@
 // Types only: the EC2 client package (≈0.9 MB) is imported when a lookup first needs it, so an
 // instance-id target — the common ssh ProxyCommand case — never loads it.
 
-import { RunasError } from "@aws-runas/wire/errors.js";
 import type {
   DescribeInstancesCommand,
   DescribeInstancesCommandInput,
@@ -17,6 +16,7 @@ import {
   type DescribeInstanceInformationCommandInput,
   type DescribeInstanceInformationCommandOutput,
 } from "@aws-sdk/client-ssm";
+import { readPages } from "../aws/pages.js";
 import type { AgentStatus, InstanceFilter, InstanceSummary, ResolveContext } from "./types.js";
 
 /** What we need of an `EC2Client` (so tests can pass a fake). */
@@ -35,8 +35,6 @@ const EC2_PAGE_SIZE = { min: 5, max: 1000 } as const;
 const SSM_PAGE_SIZE = 50;
 /** At most this many ids in one InstanceIds filter (the API takes up to 100 values). */
 const SSM_IDS_PER_CALL = 50;
-/** A broken endpoint that keeps returning tokens must not loop forever. */
-const MAX_PAGES = 1000;
 
 export type AwsLookups = Pick<ResolveContext, "describeInstances" | "describeInstanceInformation">;
 
@@ -108,19 +106,4 @@ async function describeInstanceInformation(ssm: SsmClient, ids: readonly string[
     });
   }
   return statuses;
-}
-
-/** Calls `readPage` with each NextToken until a page comes back without one. */
-async function readPages(
-  operation: string,
-  readPage: (token: string | undefined) => Promise<string | undefined>,
-): Promise<void> {
-  let token: string | undefined;
-  for (let pages = 0; pages < MAX_PAGES; pages++) {
-    token = await readPage(token);
-    if (!token) return;
-  }
-  throw new RunasError("AWS_TOO_MANY_PAGES", `${operation} returned more than ${MAX_PAGES} pages`, {
-    hint: "check AWS_ENDPOINT_URL: the endpoint keeps returning NextToken",
-  });
 }
