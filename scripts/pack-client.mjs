@@ -15,11 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { bundleOptions, PROGRAMS } from "./esbuild-options.mjs";
+import { bundleOptions, externalImports, PROGRAMS, versionOnly } from "./esbuild-options.mjs";
 
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
@@ -35,41 +34,6 @@ mkdirSync(outDir, { recursive: true });
 
 /** The shared bundle options, plus what packing needs. */
 const common = { ...bundleOptions, metafile: true, plugins: [versionOnly()] };
-
-/**
- * The CLI imports its package.json for its version; inline only that field, so the
- * shipped bundle does not carry the development manifest (its scripts, devDependencies and
- * the emulator's node-pty).
- */
-function versionOnly() {
-  const manifest = resolve(`${CLIENT}/package.json`);
-  return {
-    name: "version-only",
-    setup(b) {
-      b.onLoad({ filter: /package\.json$/ }, (args) =>
-        args.path === manifest
-          ? { contents: JSON.stringify({ version: client.version }), loader: "json" }
-          : undefined,
-      );
-    },
-  };
-}
-
-// ws require()s these inside try/catch as optional speed-ups and works without them.
-const OPTIONAL = new Set(["bufferutil", "utf-8-validate"]);
-const BUILTIN = new Set(builtinModules);
-
-/** Packages a bundle still imports at run time (bare specifiers that are not Node builtins). */
-function externalImports(metafile) {
-  const found = new Set();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const imp of output.imports) {
-      const name = imp.path.replace(/^node:/, "");
-      if (imp.external && !BUILTIN.has(name) && !OPTIONAL.has(name)) found.add(imp.path);
-    }
-  }
-  return [...found].sort();
-}
 
 /** Fields a generated package.json carries over from its workspace package. */
 function baseManifest(pkg) {

@@ -31,13 +31,15 @@ const OPENED = /^Port (\d+) opened for sessionId (\S+)\.$/m;
 export async function startForward(
   env: NodeJS.ProcessEnv,
   args: string[],
-  options: { globalArgs?: string[]; timeoutMs?: number } = {},
+  /** `command`: the program to run instead of the built CLI (see `CLI_COMMAND`). */
+  options: { globalArgs?: string[]; timeoutMs?: number; command?: readonly string[] } = {},
 ): Promise<Forward> {
   const run = await startUntil(
     env,
     [...(options.globalArgs ?? []), "ssm", "forward", ...args],
     (stderr) => OPENED.exec(stderr) ?? undefined,
     options.timeoutMs,
+    options.command,
   );
   return { ...run, port: Number(run.ready[1]), sessionId: run.ready[2]! };
 }
@@ -62,8 +64,9 @@ export async function startUntil<T>(
   argv: string[],
   ready: (stderr: string) => T | undefined,
   timeoutMs = 20_000,
+  command?: readonly string[],
 ): Promise<RunningCli<T>> {
-  const child = spawnCli(argv, env);
+  const child = spawnCli(argv, env, command);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => {

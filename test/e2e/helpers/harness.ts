@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const CLI = `${REPO_ROOT}packages/aws-runas/dist/aws-runas.js`;
 export const EMULATOR = `${REPO_ROOT}packages/emulator/dist/aws-runas-emulator.js`;
+/** How the helpers start the client unless told otherwise: the built CLI under this Node. */
+export const CLI_COMMAND: readonly string[] = [process.execPath, CLI];
 
 export interface EmulatorProcess {
   /** The exported variables (AWS_ENDPOINT_URL, AWS_CONFIG_FILE, RUNAS_DNS_SERVERS, ...). */
@@ -118,11 +120,14 @@ export interface CliOptions {
   env: NodeJS.ProcessEnv;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** The program and its leading arguments (e.g. a single-file executable); {@link CLI_COMMAND} if not given. */
+  command?: readonly string[];
 }
 
 /** Runs the built CLI to completion (killed after `timeoutMs`), capturing its output. */
 export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const [program, ...lead] = options.command ?? CLI_COMMAND;
+  const child = spawn(program!, [...lead, ...args], {
     env: options.env,
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -155,8 +160,13 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRe
 }
 
 /** Starts the built CLI without waiting for it (for long-running forwards); killed by the caller. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  command: readonly string[] = CLI_COMMAND,
+): ChildProcess {
+  const [program, ...lead] = command;
+  return spawn(program!, [...lead, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
 }
 
 /** Resolves with the first match of `pattern` in a stream's accumulated text. */
