@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,6 +17,13 @@ import {
   type TestServer,
 } from "../e2e/helpers/forward.js";
 import { type EmulatorProcess, REPO_ROOT, runCli, startEmulatorProcess } from "../e2e/helpers/harness.js";
+import {
+  NON_INTERACTIVE_SSH_OPTIONS,
+  runProcess,
+  sshdUnavailableReason,
+  startSshd,
+} from "../e2e/helpers/sshd.js";
+import { Cleanup, generateKey, tempDir } from "../ssh/openssh-tools.js";
 
 const run = promisify(execFile);
 
@@ -130,5 +138,45 @@ describe("the single-file executable", () => {
     }
     assert.deepEqual(await f.stop("SIGINT"), { code: 0, signal: null }, f.stderr());
     assert.equal(f.stdout(), "");
+  });
+
+  test("ssm ssh as the OpenSSH client's ProxyCommand reaches a real sshd", {
+    skip: sshdUnavailableReason(),
+  }, async () => {
+    const cleanup = new Cleanup();
+    try {
+      const home = await tempDir(cleanup, "aws-runas-sea-home-");
+      await mkdir(join(home, ".ssh"), { mode: 0o700 });
+      const key = await generateKey(join(home, ".ssh", "id_sea"), "ed25519");
+      const sshd = await startSshd(cleanup, { authorizedKeys: [key.publicLine] });
+      const config = join(home, ".ssh", "config");
+      await writeFile(
+        config,
+        [
+          "Host i-*",
+          `  ProxyCommand ${bin} ssm ssh plain %r@%h:%p`,
+          `  Port ${sshd.port}`,
+          `  User ${sshd.user}`,
+          `  IdentityFile ${key.path}`,
+          "  IdentitiesOnly yes",
+          "",
+        ].join("\n"),
+      );
+      // ssh is found on the test's own PATH; the ProxyCommand it starts gets the PATH without node.
+      const ssh = spawnSync("/bin/sh", ["-c", "command -v ssh"], { encoding: "utf8" }).stdout.trim();
+      const sshEnv: NodeJS.ProcessEnv = { ...env, HOME: home };
+      delete sshEnv.SSH_AUTH_SOCK;
+      const r = await runProcess(
+        ssh,
+        [...NON_INTERACTIVE_SSH_OPTIONS, "-F", config, INSTANCE.web, "echo sea-ssh-ok"],
+        {
+          env: sshEnv,
+        },
+      );
+      assert.equal(r.code, 0, `${r.stderr}\n${sshd.log()}`);
+      assert.equal(r.stdout.toString(), "sea-ssh-ok\n");
+    } finally {
+      await cleanup.run();
+    }
   });
 });
