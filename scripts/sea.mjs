@@ -23,18 +23,22 @@ const SENTINEL_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
 const exe = process.platform === "win32" ? "aws-runas.exe" : "aws-runas";
+if (outIndex >= 0 && !args[outIndex + 1]) {
+  console.error("aws-runas sea: --out needs the path of the executable to write");
+  process.exit(2);
+}
 const out = resolve(outIndex >= 0 ? args[outIndex + 1] : `${PROGRAMS.client.dir}/dist-sea/${exe}`);
 
 /** A build step's failure, reported as one line (with the step's own output before it). */
 class StepError extends Error {}
 
 /** Runs a build step, keeping its chatter unless it fails. */
-function quiet(command, argv) {
+function quiet(step, command, argv) {
   try {
     execFileSync(command, argv, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
   } catch (error) {
     process.stderr.write(`${error.stdout ?? ""}${error.stderr ?? ""}`);
-    throw new StepError(`${argv[0] ?? command} failed (${error.status ?? error.signal ?? error.code})`);
+    throw new StepError(`${step} failed (${error.status ?? error.signal ?? error.code})`);
   }
 }
 
@@ -72,7 +76,7 @@ try {
       useCodeCache: true,
     }),
   );
-  quiet(process.execPath, ["--experimental-sea-config", config]);
+  quiet("node --experimental-sea-config", process.execPath, ["--experimental-sea-config", config]);
 
   mkdirSync(dirname(out), { recursive: true });
   copyFileSync(process.execPath, staging);
@@ -85,7 +89,7 @@ try {
   const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
   const injectArgs = [postject, staging, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SENTINEL_FUSE];
   if (macos) injectArgs.push("--macho-segment-name", "NODE_SEA");
-  quiet(process.execPath, injectArgs);
+  quiet("postject", process.execPath, injectArgs);
   if (macos) execFileSync("codesign", ["--sign", "-", staging]);
   renameSync(staging, out);
   console.log(out);
