@@ -1,9 +1,10 @@
 /**
  * Entry point of `aws-runas` (bundled to dist/aws-runas.js; bin/aws-runas.cjs imports it, after
- * answering a bare `--version` itself). The only place that touches `process.exitCode`.
+ * answering a bare `--version` itself). How the process ends is cli/exit.ts.
  */
 
 import { setFlagsFromString } from "node:v8";
+import { finishProcess } from "./exit.js";
 
 // Under -v a failure prints its stack; the bundle is minified, so let Node map the frames back
 // to our src/ files through the linked source maps. Only chunks loaded after this call are
@@ -20,13 +21,11 @@ if (process.argv.slice(2).some((arg) => arg === "--verbose" || /^-v+$/.test(arg)
 setFlagsFromString("--semi-space-growth-factor=1");
 
 const { runCli } = await import("./cli.js");
-process.exitCode = await runCli(process.argv.slice(2), {
-  env: process.env,
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-});
-// The command has returned, its sessions ended and the terminal restored: a handle left open by
-// a library (a socket still in its close handshake, an SDK keep-alive agent) must not keep the
-// process alive. The timer is unref'd, so a clean exit never waits for it.
-setTimeout(() => process.exit(), 2000).unref();
+finishProcess(
+  await runCli(process.argv.slice(2), {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  }),
+);

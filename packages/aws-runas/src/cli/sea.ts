@@ -8,6 +8,7 @@
 
 import { setFlagsFromString } from "node:v8";
 import { runCli } from "./cli.js";
+import { finishProcess } from "./exit.js";
 
 // As in main.ts: keep V8's young generation at its start-up size (the forwarder's peak RSS).
 // There are no source maps to enable here: the executable carries no .map files.
@@ -18,8 +19,4 @@ void runCli(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
-}).then((code) => {
-  process.exitCode = code;
-  // As in main.ts: a handle a library left open must not keep the finished process alive.
-  setTimeout(() => process.exit(), 2000).unref();
-});
+}).then(finishProcess);

@@ -16,6 +16,7 @@ import { FlagValue } from "@aws-runas/wire/protocol/index.js";
 import type { DataChannel } from "../datachannel/index.js";
 import { MuxSession } from "../mux/index.js";
 import { channelEnded, type SessionOutcome, type StopReason, untilReady } from "./ending.js";
+import { reset } from "./reset.js";
 import { muxKeepAliveFor, type PortMode, portModeFor } from "./versions.js";
 
 /** The local listener, bound before StartSession so a busy port fails fast. */
@@ -431,15 +432,4 @@ class BasicForwarder {
 
 function writable(socket: Socket): boolean {
   return !socket.destroyed && socket.writable;
-}
-
-/** RST: the peer must not take a connection whose remainder may be lost for a complete one. */
-/** Ends a local connection with RST: its data did not all arrive (the other side went away). */
-export function reset(socket: Socket): void {
-  if (socket.destroyed) return;
-  try {
-    socket.resetAndDestroy();
-  } catch {
-    socket.destroy(); // not a TCP handle
-  }
 }

@@ -16,7 +16,7 @@ import { RunasError } from "@aws-runas/wire/errors.js";
 import type { Logger } from "@aws-runas/wire/log.js";
 import { type Clock, systemClock } from "../datachannel/clock.js";
 import type { MuxStream } from "../mux/index.js";
-import { reset } from "../session/port.js";
+import { reset } from "../session/reset.js";
 import { Reply, type ReplyCode } from "./codec.js";
 import type { Destination, DestinationSession, OpenDestination } from "./destination.js";
 import { CONNECT_ERROR_REPLY, replyForAgentMessage, replyForStartError } from "./replies.js";

@@ -7,7 +7,7 @@
  */
 import type { Server, Socket } from "node:net";
 import type { Logger } from "@aws-runas/wire/log.js";
-import { reset } from "../session/port.js";
+import { reset } from "../session/reset.js";
 import { type AllowPattern, isAllowed } from "./allow.js";
 import {
   AuthMethod,
