@@ -101,6 +101,12 @@ describe("gateway: reconnects", () => {
     await client.untilText(`away-${tag}-9`);
     const hits = client.text.split(`away-${tag}-9`).length - 1;
     assert.equal(hits, 1, "delivered exactly once");
+    // The intruder below acks what it receives, so output sent while it holds the session would
+    // never reach this client: let the shell finish its prompt first.
+    await client.until(
+      () => /\$ $/.test(client.text.split(`away-${tag}-9`)[1] ?? ""),
+      "prompt after the output",
+    );
 
     // Another websocket with the same token takes over; the older one is cut.
     const closesBefore = client.closeCodes.length;
