@@ -307,20 +307,28 @@ export async function runForwardSuite(input: ForwardSuiteInput): Promise<Row[]> 
       const theirEcho = typeof theirs === "string" ? undefined : await measure(theirs);
       const theirCell = (pick: "p50" | "p99") => (theirEcho ? theirEcho[pick] : missing(theirs as string));
       for (const pick of ["p50", "p99"] as const) {
-        // Under realistic pacing the agent's read loops set the pace: the row is there to compare.
-        const goal =
-          pick === "p50" && pacing === "none"
-            ? { text: "≤ loopback + 0.5 ms", met: addedAtMost(oursEcho.p50, loopback.p50, 0.5) }
-            : undefined;
+        const loopbackRef = { label: "direct loopback", cell: loopback[pick] };
+        const ceilingRef = { label: paths[0]!.label, cell: ceiling[pick] };
+        const pluginRef = { label: "session-manager-plugin", cell: theirCell(pick) };
+        // Without pacing the client's own cost shows against loopback; under realistic pacing the
+        // agent's read loops set most of the pace, and the goal is against the plugin (issue #17).
+        const [references, goal] =
+          pick !== "p50"
+            ? [[loopbackRef, ceilingRef, pluginRef], undefined]
+            : pacing === "none"
+              ? [
+                  [loopbackRef, ceilingRef, pluginRef],
+                  { text: "≤ loopback + 0.5 ms", met: addedAtMost(oursEcho.p50, loopback.p50, 0.5) },
+                ]
+              : [
+                  [pluginRef, ceilingRef, loopbackRef],
+                  { text: "≤ 0.9× the plugin", met: timesAtMost(oursEcho.p50, pluginRef.cell, 0.9) },
+                ];
         rows.push(
           ...compareRows(
             `64-byte echo round trip ${pick}, pacing ${pacing}`,
             oursEcho[pick],
-            [
-              { label: "direct loopback", cell: loopback[pick] },
-              { label: paths[0]!.label, cell: ceiling[pick] },
-              { label: "session-manager-plugin", cell: theirCell(pick) },
-            ],
+            references,
             goal,
           ),
         );
@@ -515,6 +523,15 @@ function throughputGoal(
     text: "not below the agent's limit (≈0.9 MiB/s)",
     met: value === undefined ? false : limit === undefined ? value >= 0.85 : value >= 0.95 * limit,
   };
+}
+
+/** ours ≤ factor × reference; undefined when the reference was not measured. */
+function timesAtMost(oursCell: Cell, reference: Cell, factor: number): boolean | undefined {
+  const a = medianOf(oursCell);
+  const b = medianOf(reference);
+  if (a === undefined) return false;
+  if (b === undefined) return undefined;
+  return a <= factor * b;
 }
 
 function addedAtMost(oursCell: Cell, reference: Cell, maxAddedMs: number): boolean | undefined {
