@@ -7,7 +7,7 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Logger } from "@aws-runas/wire/log.js";
-import type { Clock, Entropy } from "../../datachannel/clock.js";
+import type { Clock, Entropy, TimerHandle } from "../../datachannel/clock.js";
 import { boundedCall, type RenewCredentials } from "../call-log.js";
 import type { ServerClock } from "../server-clock.js";
 import type { CredentialSource } from "./credentials.js";
@@ -146,19 +146,22 @@ export class JsonClient {
 
   #wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(abortError(signal));
-        return;
-      }
+      let timer: TimerHandle | undefined;
       const onAbort = () => {
-        timer.cancel();
+        timer?.cancel();
         reject(abortError(signal));
       };
-      const timer = this.#options.clock.after(ms, () => {
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      timer = this.#options.clock.after(ms, () => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       });
-      signal?.addEventListener("abort", onAbort, { once: true });
+      // Aborted while the timer was being set: it must not hold the process for nothing.
+      if (signal?.aborted) timer.cancel();
     });
   }
 }
