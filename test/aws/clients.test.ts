@@ -138,7 +138,6 @@ describe("createClient", () => {
   test("every service loads lazily and reaches its override", async () => {
     const env = { AWS_ENDPOINT_URL: server.url };
     const options = { region: "eu-west-1", credentials: creds, logger: silentLogger, env, maxAttempts: 1 };
-    const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
     const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
     const { ListKeysCommand } = await import("@aws-sdk/client-kms");
     const { SendSSHPublicKeyCommand } = await import("@aws-sdk/client-ec2-instance-connect");
@@ -149,7 +148,7 @@ describe("createClient", () => {
       seen.push(String(r.headers["x-amz-target"] ?? r.params.get("Action")));
     };
     const ssm = await createClient("ssm", options);
-    await ssm.send(new DescribeInstanceInformationCommand({}));
+    await ssm.describeInstanceInformation({});
     track();
     const ec2 = await createClient("ec2", options);
     await ec2.send(new DescribeInstancesCommand({}));

@@ -19,7 +19,11 @@ export interface RecordedRequest {
 export interface FakeResponse {
   readonly status?: number;
   readonly contentType?: string;
+  /** More response headers (a `date` here replaces the server's own). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly body: string;
+  /** Drop the connection instead of answering (a reset without a response). */
+  readonly reset?: boolean;
 }
 
 export type Responder = (req: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
@@ -46,7 +50,11 @@ export async function startFakeAws(responder: Responder): Promise<FakeAwsServer>
     requests.push(recorded);
     try {
       const out = await responder(recorded);
-      res.writeHead(out.status ?? 200, { "content-type": out.contentType ?? "text/xml" });
+      if (out.reset) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(out.status ?? 200, { "content-type": out.contentType ?? "text/xml", ...out.headers });
       res.end(out.body);
     } catch (error) {
       res.writeHead(500, { "content-type": "text/plain" });

@@ -10,7 +10,6 @@ import { after, before, describe, type TestContext, test } from "node:test";
 import { AwsError } from "@aws-runas/wire/errors.js";
 import { createLogger } from "@aws-runas/wire/log.js";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
-import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import * as OTPAuth from "otpauth";
 import { awsErrorFrom, createClient } from "../../packages/aws-runas/src/aws/index.js";
@@ -208,11 +207,11 @@ describe("against the emulator", () => {
       env: w.env,
     });
     t.after(() => ssm.destroy());
-    await ssm.send(new DescribeInstanceInformationCommand({}));
+    await ssm.describeInstanceInformation({});
     const firstKey = (await requestLog()).at(-1)!.accessKeyId;
     await advanceEmulatorClock(3 * 3600);
     const mark = (await requestLog()).length;
-    await ssm.send(new DescribeInstanceInformationCommand({}));
+    await ssm.describeInstanceInformation({});
     const entries = (await requestLog()).slice(mark);
     assert.deepEqual(
       entries.map((e) => e.operation),

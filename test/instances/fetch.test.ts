@@ -1,9 +1,10 @@
-// listManagedInstances against the in-process emulator through real SDK clients: every page of
+// listManagedInstances against the in-process emulator through the client's real AWS clients: every page of
 // both APIs, joined by instance id.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { silentLogger } from "@aws-runas/wire/log.js";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import { createSsmClient } from "../../packages/aws-runas/src/aws/ssm-client.js";
 import { listManagedInstances } from "../../packages/aws-runas/src/instances/fetch.js";
 import { ALICE, INSTANCE, type RunningEmulator, startEmulator } from "../../packages/emulator/src/index.js";
 
@@ -13,19 +14,22 @@ before(async () => {
 });
 after(() => emulator.close());
 
-function clients() {
+async function clients() {
   const config = {
     region: emulator.fixture.region,
     endpoint: emulator.endpointUrl,
     credentials: { accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey },
     maxAttempts: 1,
   };
-  return { ec2: new EC2Client(config), ssm: new SSMClient(config) };
+  return {
+    ec2: new EC2Client(config),
+    ssm: await createSsmClient({ ...config, logger: silentLogger, env: {} }),
+  };
 }
 
 test("small pages on both APIs: every managed instance once, with EC2 tags and SSM agent data", async () => {
   emulator.requestLog.clear();
-  const listed = await listManagedInstances(clients(), { ssmPageSize: 5, ec2PageSize: 5 });
+  const listed = await listManagedInstances(await clients(), { ssmPageSize: 5, ec2PageSize: 5 });
   const managed = emulator.fixture.instances.filter((i) => i.agent !== undefined);
   assert.deepEqual(listed.map((i) => i.instanceId).sort(), managed.map((i) => i.instanceId).sort());
   const ops = emulator.requestLog.entries().map((e) => e.operation);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RunasError } from "@aws-runas/wire/errors.js";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import type { SsmClient } from "../../packages/aws-runas/src/aws/ssm-client.js";
 import {
   type AwsLookups,
   createAwsLookups,
@@ -10,12 +10,9 @@ import {
 } from "../../packages/aws-runas/src/target/aws-lookups.js";
 import { FakeEc2, type FakeInstance, FakeSsm } from "./fake-aws.js";
 
-// Compile-time check: the real SDK clients fit the adapter's parameter types.
-export const withRealClients = (): AwsLookups =>
-  createAwsLookups({
-    ec2: new EC2Client({ region: "us-east-1" }),
-    ssm: new SSMClient({ region: "us-east-1" }),
-  });
+// Compile-time check: the real clients fit the adapter's parameter types.
+export const withRealClients = (ssm: SsmClient): AwsLookups =>
+  createAwsLookups({ ec2: new EC2Client({ region: "us-east-1" }), ssm });
 
 const fleet: FakeInstance[] = Array.from({ length: 120 }, (_, i) => ({
   id: `i-${(0x100 + i).toString(16).padStart(17, "0")}`,

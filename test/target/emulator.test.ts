@@ -1,12 +1,12 @@
 /**
  * Target resolution against the real emulator (EC2/SSM APIs over HTTP with SigV4, and its DNS
- * server) through real SDK clients — the same paths as resolve.test.ts, end to end.
+ * server) through the client's real AWS clients — the same paths as resolve.test.ts, end to end.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createLogger } from "@aws-runas/wire/log.js";
+import { createLogger, silentLogger } from "@aws-runas/wire/log.js";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import { createSsmClient } from "../../packages/aws-runas/src/aws/ssm-client.js";
 import {
   createAwsLookups,
   createDnsLookupFromEnv,
@@ -52,10 +52,10 @@ interface Harness {
   warnings: string[];
 }
 
-function harness(
+async function harness(
   key: { accessKeyId: string; secretAccessKey: string } = ALICE,
   ec2PageSize?: number,
-): Harness {
+): Promise<Harness> {
   const config = {
     region: emulator.fixture.region,
     endpoint: emulator.endpointUrl,
@@ -63,7 +63,7 @@ function harness(
     maxAttempts: 1,
   };
   const ec2 = new EC2Client(config);
-  const ssm = new SSMClient(config);
+  const ssm = await createSsmClient({ ...config, logger: silentLogger, env: {} });
   const warnings: string[] = [];
   const ctx: ResolveContext = {
     ...createAwsLookups({ ec2, ssm }, ec2PageSize === undefined ? {} : { ec2PageSize }),
@@ -74,7 +74,7 @@ function harness(
 }
 
 async function resolvesTo(target: string, instanceId: string): Promise<void> {
-  const h = harness();
+  const h = await harness();
   const resolved = await resolveTarget(target, h.ctx);
   assert.equal(resolved.instanceId, instanceId, `${target} (via ${resolved.via})`);
   assert.deepEqual(h.warnings, [], `${target}: no warning`);
@@ -82,7 +82,7 @@ async function resolvesTo(target: string, instanceId: string): Promise<void> {
 
 async function notFound(target: string): Promise<string> {
   let message = "";
-  await assert.rejects(resolveTarget(target, harness().ctx), (error: unknown) => {
+  await assert.rejects(resolveTarget(target, (await harness()).ctx), (error: unknown) => {
     assert.ok(error instanceof TargetNotFoundError, `expected TargetNotFoundError, got ${String(error)}`);
     message = error.message;
     return true;
@@ -121,7 +121,7 @@ describe("resolveTarget against the emulator", () => {
   });
 
   test("two running instances share a Name: the Online one wins over the newer one, with one warning", async () => {
-    const h = harness();
+    const h = await harness();
     const resolved = await resolveTarget("Name:worker", h.ctx);
     assert.equal(resolved.instanceId, INSTANCE.workerOnline);
     assert.deepEqual(resolved.others, [INSTANCE.workerLost]);
@@ -133,7 +133,7 @@ describe("resolveTarget against the emulator", () => {
   });
 
   test("a fleet bigger than several pages is read in full", async () => {
-    const h = harness(ALICE, 5);
+    const h = await harness(ALICE, 5);
     const last = FLEET_INSTANCE_IDS.at(-1)!;
     assert.equal((await resolveTarget(`Name:batch-${FLEET_INSTANCE_IDS.length}`, h.ctx)).instanceId, last);
     const resolved = await resolveTarget("fleet:batch", h.ctx);
@@ -158,7 +158,7 @@ describe("resolveTarget against the emulator", () => {
   });
 
   test("access denied by the emulator surfaces as the AWS error", async () => {
-    await assert.rejects(resolveTarget("Name:web", harness(CAROL).ctx), (error: unknown) => {
+    await assert.rejects(resolveTarget("Name:web", (await harness(CAROL)).ctx), (error: unknown) => {
       assert.ok(!(error instanceof TargetNotFoundError));
       assert.ok(error instanceof Error);
       assert.equal(error.name, "UnauthorizedOperation");

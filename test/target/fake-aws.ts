@@ -1,18 +1,19 @@
 /**
  * In-memory EC2 and SSM that behave like the real APIs where resolution depends on it: filters
  * (ANDed names, ORed values, `*`/`?` wildcards), MaxResults bounds, NextToken paging with a
- * server-side page cap, and service errors thrown the way the SDK throws them.
+ * server-side page cap, and service errors thrown the way the SDK (EC2) and our JSON client (SSM)
+ * make them.
  */
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   EC2ServiceException,
 } from "@aws-sdk/client-ec2";
-import {
-  DescribeInstanceInformationCommand,
-  type DescribeInstanceInformationCommandOutput,
-  SSMServiceException,
-} from "@aws-sdk/client-ssm";
+import { AwsServiceError } from "../../packages/aws-runas/src/aws/json/protocol.js";
+import type {
+  DescribeInstanceInformationInput,
+  DescribeInstanceInformationOutput,
+} from "../../packages/aws-runas/src/aws/ssm-client.js";
 
 export interface FakeInstance {
   id: string;
@@ -56,12 +57,14 @@ function filterValues(instance: FakeInstance, name: string): string[] | undefine
   }
 }
 
-function clientError(
-  Exception: typeof EC2ServiceException | typeof SSMServiceException,
-  name: string,
-  message: string,
-) {
+function clientError(Exception: typeof EC2ServiceException, name: string, message: string) {
   return new Exception({ name, $fault: "client", $metadata: { httpStatusCode: 400 }, message });
+}
+
+/** An SSM error answer as the JSON protocol decodes it. */
+function ssmError(name: string, message: string): AwsServiceError {
+  const body = JSON.stringify({ __type: name, message });
+  return new AwsServiceError(name, message, { status: 400, headers: {}, body });
 }
 
 function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next?: string } {
@@ -132,7 +135,7 @@ export class FakeEc2 {
 }
 
 export class FakeSsm {
-  readonly calls: DescribeInstanceInformationCommand["input"][] = [];
+  readonly calls: DescribeInstanceInformationInput[] = [];
   failWith: Error | undefined;
 
   constructor(
@@ -140,28 +143,26 @@ export class FakeSsm {
     readonly pageCap = 50,
   ) {}
 
-  async send(command: DescribeInstanceInformationCommand): Promise<DescribeInstanceInformationCommandOutput> {
-    if (!(command instanceof DescribeInstanceInformationCommand))
-      throw new Error("FakeSsm only serves one call");
-    const input = command.input;
+  async describeInstanceInformation(
+    input: DescribeInstanceInformationInput,
+  ): Promise<DescribeInstanceInformationOutput> {
     this.calls.push(input);
     if (this.failWith) throw this.failWith;
     const max = input.MaxResults;
     if (max !== undefined && (max < 5 || max > 50)) {
-      throw clientError(SSMServiceException, "ValidationException", `MaxResults ${max} must be 5-50`);
+      throw ssmError("ValidationException", `MaxResults ${max} must be 5-50`);
     }
     const ids = input.Filters?.find((filter) => filter.Key === "InstanceIds")?.Values;
     const registered = this.instances.filter((i) => i.ping !== undefined && (!ids || ids.includes(i.id)));
     const { items, next } = page(registered, input.NextToken, Math.min(max ?? 50, this.pageCap));
     return {
-      $metadata: {},
       InstanceInformationList: items.map((instance) => ({
         InstanceId: instance.id,
-        PingStatus: instance.ping,
+        ...(instance.ping ? { PingStatus: instance.ping } : {}),
       })),
       ...(next ? { NextToken: next } : {}),
     };
   }
 }
 
-export { clientError };
+export { clientError, ssmError };

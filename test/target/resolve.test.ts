@@ -3,7 +3,6 @@ import { after, before, describe, test } from "node:test";
 import { UsageError } from "@aws-runas/wire/errors.js";
 import { createLogger } from "@aws-runas/wire/log.js";
 import { EC2ServiceException } from "@aws-sdk/client-ec2";
-import { SSMServiceException } from "@aws-sdk/client-ssm";
 import { rankMatches } from "../../packages/aws-runas/src/target/choose.js";
 import {
   createAwsLookups,
@@ -15,7 +14,7 @@ import {
 } from "../../packages/aws-runas/src/target/index.js";
 import type { DnsRecord } from "../../packages/emulator/src/dns/records.js";
 import { type DnsServer, startDnsServer } from "../../packages/emulator/src/dns/server.js";
-import { clientError, FakeEc2, type FakeInstance, FakeSsm } from "./fake-aws.js";
+import { clientError, FakeEc2, type FakeInstance, FakeSsm, ssmError } from "./fake-aws.js";
 
 const id = (n: number) => `i-${n.toString(16).padStart(17, "0")}`;
 const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
@@ -335,7 +334,7 @@ describe("resolveTarget", () => {
 
   test("when agent status cannot be read, the newest launch wins", async () => {
     const h = harness();
-    h.ssm.failWith = clientError(SSMServiceException, "AccessDeniedException", "not allowed");
+    h.ssm.failWith = ssmError("AccessDeniedException", "not allowed");
     const resolved = await resolveTarget("Name:app", h.ctx);
     assert.equal(resolved.instanceId, APP_NEWEST_LOST);
     assert.equal(h.warnings.length, 1);

@@ -33,3 +33,8 @@ function checkedUrl(value: string, name: string): string {
   }
   return value;
 }
+
+/** A service's public AWS endpoint in `region` (the `amazonaws.com.cn` domain for China). Pure. */
+export function awsEndpoint(prefix: string, region: string): string {
+  return `https://${prefix}.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+}

@@ -1,11 +1,11 @@
 /**
  * The one place that decides what an AWS failure means.
  *
- * Every SDK call made through {@link createClient} ends, on failure, in {@link classifyAwsError}
- * (the client factory's boundary middleware calls it), so callers only ever see our
- * {@link AwsError} and never look at AWS error names or status codes themselves:
+ * Every call made through {@link createClient} ends, on failure, in {@link classifyAwsError}
+ * (the boundary in call-log.ts calls it, for SDK clients and our SSM client alike), so callers
+ * only ever see our {@link AwsError} and never look at AWS error names or status codes themselves:
  *
- *     try { await ssm.send(...) } catch (error) {
+ *     try { await ssm.startSession(...) } catch (error) {
  *       if (isRetryable(error)) ...   // try again later (with back-off): the answer may change
  *       else ...                      // a definite answer: report it and stop
  *     }

@@ -1,21 +1,24 @@
 /**
  * Every managed instance of the account and region: all pages of DescribeInstanceInformation
  * (the SSM side: agent version, ping status, platform), joined with all pages of
- * DescribeInstances (the EC2 side: tags, private address, state). SDK errors reach the caller.
+ * DescribeInstances (the EC2 side: tags, private address, state). AWS errors reach the caller.
  */
 
 import type { DescribeInstancesCommand, DescribeInstancesCommandOutput } from "@aws-sdk/client-ec2";
-import {
-  DescribeInstanceInformationCommand,
-  type DescribeInstanceInformationCommandOutput,
-} from "@aws-sdk/client-ssm";
 import { readPages } from "../aws/pages.js";
+import type {
+  DescribeInstanceInformationInput,
+  DescribeInstanceInformationOutput,
+  InstanceInformation,
+} from "../aws/ssm-client.js";
 import type { ManagedInstance } from "./types.js";
 
 export interface InstanceClients {
   ec2: { send(command: DescribeInstancesCommand): Promise<DescribeInstancesCommandOutput> };
   ssm: {
-    send(command: DescribeInstanceInformationCommand): Promise<DescribeInstanceInformationCommandOutput>;
+    describeInstanceInformation(
+      input: DescribeInstanceInformationInput,
+    ): Promise<DescribeInstanceInformationOutput>;
   };
 }
 
@@ -58,14 +61,13 @@ export async function listManagedInstances(
   });
 }
 
-type Info = NonNullable<DescribeInstanceInformationCommandOutput["InstanceInformationList"]>[number];
-
-async function readSsm(ssm: InstanceClients["ssm"], pageSize: number): Promise<Info[]> {
-  const out: Info[] = [];
+async function readSsm(ssm: InstanceClients["ssm"], pageSize: number): Promise<InstanceInformation[]> {
+  const out: InstanceInformation[] = [];
   await readPages("DescribeInstanceInformation", async (NextToken) => {
-    const page = await ssm.send(
-      new DescribeInstanceInformationCommand({ MaxResults: pageSize, ...(NextToken ? { NextToken } : {}) }),
-    );
+    const page = await ssm.describeInstanceInformation({
+      MaxResults: pageSize,
+      ...(NextToken ? { NextToken } : {}),
+    });
     for (const info of page.InstanceInformationList ?? []) if (info.InstanceId) out.push(info);
     return page.NextToken;
   });

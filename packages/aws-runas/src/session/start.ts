@@ -8,17 +8,11 @@
 import { RunasError } from "@aws-runas/wire/errors.js";
 import type { Logger } from "@aws-runas/wire/log.js";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import {
-  ResumeSessionCommand,
-  type SSMClient,
-  StartSessionCommand,
-  type StartSessionCommandInput,
-  TerminateSessionCommand,
-} from "@aws-sdk/client-ssm";
 import { awsErrorFrom } from "../aws/index.js";
+import type { SsmClient, StartSessionInput } from "../aws/ssm-client.js";
 import { DataChannel, type DataChannelOptions } from "../datachannel/index.js";
 
-/** One ResumeSession call (with the SDK's own retries) may take this long. */
+/** One ResumeSession call (with the client's own retries) may take this long. */
 const RESUME_CALL_TIMEOUT_MS = 20_000;
 
 /** What StartSession returned, validated at the boundary. */
@@ -35,23 +29,23 @@ export interface StartSessionRequest {
   reason?: string;
 }
 
-export function toStartSessionInput(request: StartSessionRequest): StartSessionCommandInput {
-  const input: StartSessionCommandInput = { Target: request.target };
+export function toStartSessionInput(request: StartSessionRequest): StartSessionInput {
+  const input: StartSessionInput = { Target: request.target };
   if (request.documentName) input.DocumentName = request.documentName;
   if (request.parameters && Object.keys(request.parameters).length > 0) input.Parameters = request.parameters;
   if (request.reason) input.Reason = request.reason;
   return input;
 }
 
-/** Calls StartSession (the SDK retries throttling with back-off) and checks the response. */
+/** Calls StartSession (the client retries throttling with back-off) and checks the response. */
 export async function startSession(
-  ssm: SSMClient,
+  ssm: SsmClient,
   request: StartSessionRequest,
   logger: Logger,
 ): Promise<StartedSession> {
   let out: { SessionId?: string; TokenValue?: string; StreamUrl?: string };
   try {
-    out = await ssm.send(new StartSessionCommand(toStartSessionInput(request)));
+    out = await ssm.startSession(toStartSessionInput(request));
   } catch (error) {
     throw awsErrorFrom(error);
   }
@@ -63,7 +57,7 @@ export async function startSession(
 }
 
 export interface OpenChannelOptions {
-  ssm: SSMClient;
+  ssm: SsmClient;
   /** Built lazily: only KMS-encrypted sessions need it. */
   kms: () => Promise<KMSClient>;
   started: StartedSession;
@@ -101,9 +95,10 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
       try {
         // A request that hangs (packets vanish on a dead network) must not stall the resume
         // loop: give up on this attempt and let the loop try again.
-        const out = await ssm.send(new ResumeSessionCommand({ SessionId: started.sessionId }), {
-          abortSignal: AbortSignal.timeout(RESUME_CALL_TIMEOUT_MS),
-        });
+        const out = await ssm.resumeSession(
+          { SessionId: started.sessionId },
+          { abortSignal: AbortSignal.timeout(RESUME_CALL_TIMEOUT_MS) },
+        );
         return { tokenValue: out.TokenValue, streamUrl: out.StreamUrl };
       } catch (error) {
         throw awsErrorFrom(error);
@@ -132,18 +127,19 @@ export async function openSessionChannel(options: OpenChannelOptions): Promise<D
 const TERMINATE_TIMEOUT_MS = 5000;
 
 /** TerminateSession; failures are logged, not thrown (the session is ending anyway). */
-export async function terminateSession(ssm: SSMClient, sessionId: string, logger: Logger): Promise<void> {
+export async function terminateSession(ssm: SsmClient, sessionId: string, logger: Logger): Promise<void> {
   try {
-    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }), {
-      abortSignal: AbortSignal.timeout(TERMINATE_TIMEOUT_MS),
-    });
+    await ssm.terminateSession(
+      { SessionId: sessionId },
+      { abortSignal: AbortSignal.timeout(TERMINATE_TIMEOUT_MS) },
+    );
   } catch (error) {
     logger.debug(`TerminateSession failed: ${(error as Error).message}`);
   }
 }
 
 export interface EndSessionOptions {
-  ssm: SSMClient;
+  ssm: SsmClient;
   sessionId: string;
   logger: Logger;
   /** The data channel, when it was opened. */

@@ -1,6 +1,6 @@
 /**
- * Production wiring of {@link ResolveContext}'s AWS lookups on SDK v3 clients (built by
- * `src/aws`), reading every page. SDK errors are not caught here: AccessDenied, ExpiredToken
+ * Production wiring of {@link ResolveContext}'s AWS lookups on the clients `src/aws` builds,
+ * reading every page. AWS errors are not caught here: AccessDenied, ExpiredToken
  * and exhausted throttling retries reach the caller as themselves, never as "not found".
  */
 // Types only: the EC2 client package (≈0.9 MB) is imported when a lookup first needs it, so an
@@ -11,12 +11,11 @@ import type {
   DescribeInstancesCommandInput,
   DescribeInstancesCommandOutput,
 } from "@aws-sdk/client-ec2";
-import {
-  DescribeInstanceInformationCommand,
-  type DescribeInstanceInformationCommandInput,
-  type DescribeInstanceInformationCommandOutput,
-} from "@aws-sdk/client-ssm";
 import { readPages } from "../aws/pages.js";
+import type {
+  DescribeInstanceInformationInput,
+  DescribeInstanceInformationOutput,
+} from "../aws/ssm-client.js";
 import type { AgentStatus, InstanceFilter, InstanceSummary, ResolveContext } from "./types.js";
 
 /** What we need of an `EC2Client` (so tests can pass a fake). */
@@ -24,9 +23,11 @@ export interface Ec2Client {
   send(command: DescribeInstancesCommand): Promise<DescribeInstancesCommandOutput>;
 }
 
-/** What we need of an `SSMClient`. */
-export interface SsmClient {
-  send(command: DescribeInstanceInformationCommand): Promise<DescribeInstanceInformationCommandOutput>;
+/** What we need of the SSM client (so tests can pass a fake). */
+export interface SsmLookupClient {
+  describeInstanceInformation(
+    input: DescribeInstanceInformationInput,
+  ): Promise<DescribeInstanceInformationOutput>;
 }
 
 /** DescribeInstances allows 5..1000 per page. */
@@ -45,7 +46,7 @@ export interface AwsLookupOptions {
 
 /** The AWS half of a {@link ResolveContext}, on the given clients. */
 export function createAwsLookups(
-  clients: { ec2: Ec2Client; ssm: SsmClient },
+  clients: { ec2: Ec2Client; ssm: SsmLookupClient },
   options: AwsLookupOptions = {},
 ): AwsLookups {
   const pageSize = options.ec2PageSize ?? EC2_PAGE_SIZE.max;
@@ -87,17 +88,20 @@ async function describeInstances(
   return found;
 }
 
-async function describeInstanceInformation(ssm: SsmClient, ids: readonly string[]): Promise<AgentStatus[]> {
+async function describeInstanceInformation(
+  ssm: SsmLookupClient,
+  ids: readonly string[],
+): Promise<AgentStatus[]> {
   const statuses: AgentStatus[] = [];
   for (let start = 0; start < ids.length; start += SSM_IDS_PER_CALL) {
     const chunk = ids.slice(start, start + SSM_IDS_PER_CALL);
     await readPages("DescribeInstanceInformation", async (NextToken) => {
-      const input: DescribeInstanceInformationCommandInput = {
+      const input: DescribeInstanceInformationInput = {
         Filters: [{ Key: "InstanceIds", Values: chunk }],
         MaxResults: SSM_PAGE_SIZE,
         ...(NextToken ? { NextToken } : {}),
       };
-      const page = await ssm.send(new DescribeInstanceInformationCommand(input));
+      const page = await ssm.describeInstanceInformation(input);
       for (const info of page.InstanceInformationList ?? []) {
         if (info.InstanceId)
           statuses.push({ instanceId: info.InstanceId, pingStatus: info.PingStatus ?? "Unknown" });

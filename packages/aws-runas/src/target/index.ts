@@ -7,7 +7,7 @@ export {
   type AwsLookups,
   createAwsLookups,
   type Ec2Client,
-  type SsmClient,
+  type SsmLookupClient,
 } from "./aws-lookups.js";
 export { createDnsLookup, createDnsLookupFromEnv, DNS_SERVERS_ENV, parseDnsServers } from "./dns.js";
 export { TargetNotFoundError } from "./errors.js";

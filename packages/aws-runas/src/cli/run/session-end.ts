@@ -7,7 +7,7 @@
  */
 
 import { ChannelError } from "@aws-runas/wire/errors.js";
-import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { SsmClient } from "../../aws/ssm-client.js";
 import type { DataChannel } from "../../datachannel/index.js";
 import {
   type SessionOutcome,
@@ -45,7 +45,7 @@ export interface SessionScope {
 
 export interface StartedScopeOptions {
   command: SessionCommand;
-  ssm: SSMClient;
+  ssm: SsmClient;
   ctx: RunContext;
   /** Resolves with the started session; the stop watch is already on while it runs. */
   start: () => Promise<StartedSession>;
