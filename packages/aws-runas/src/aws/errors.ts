@@ -188,6 +188,24 @@ const NETWORK_CODES = new Set([
 const TIMEOUT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
 
 /**
+ * Errors of a request signed at the wrong time: worth one more attempt once the service's clock
+ * (from the answer's `Date`) has moved the signing time.
+ */
+const CLOCK_SKEW_NAMES = new Set([
+  "RequestTimeTooSkewed",
+  "RequestExpired",
+  "RequestInTheFuture",
+  "InvalidSignatureException",
+  "SignatureDoesNotMatch",
+  "AuthFailure",
+]);
+
+/** True for a signing-time error; our JSON client retries it only when its signing clock moved. */
+export function isClockSkewError(error: unknown): boolean {
+  return error instanceof Error && CLOCK_SKEW_NAMES.has(error.name);
+}
+
+/**
  * True when trying the same thing again later may succeed: our errors carry the flag, anything
  * else (an SDK error that did not go through the client factory) is classified first.
  */

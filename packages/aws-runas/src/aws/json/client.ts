@@ -9,11 +9,12 @@ import { Agent as HttpsAgent } from "node:https";
 import type { Logger } from "@aws-runas/wire/log.js";
 import type { Clock, Entropy, TimerHandle } from "../../datachannel/clock.js";
 import { boundedCall, type RenewCredentials } from "../call-log.js";
+import { isClockSkewError } from "../errors.js";
 import type { ServerClock } from "../server-clock.js";
 import type { CredentialSource } from "./credentials.js";
 import { abortError, exchange, type HttpSettings } from "./exchange.js";
 import { decodeAnswer, encodeRequest, type ResponseMetadata } from "./protocol.js";
-import { backoffMs, DEFAULT_MAX_ATTEMPTS, isClockSkewError, type RetryKind, retryKindOf } from "./retry.js";
+import { backoffMs, DEFAULT_MAX_ATTEMPTS, type RetryKind, retryKindOf } from "./retry.js";
 import { signRequest } from "./sign.js";
 
 /** How a service is called: its log label, credential-scope name and `X-Amz-Target` prefix. */
@@ -99,6 +100,8 @@ export class JsonClient {
         };
       } catch (error) {
         addAttempts(error, attempt, totalRetryDelay);
+        // The caller gave up on the call: no new attempt.
+        if (signal?.aborted) throw error;
         const kind: RetryKind | undefined =
           isClockSkewError(error) && this.#signingOffsetMs() !== offset ? "transient" : retryKindOf(error);
         if (kind === undefined || attempt >= maxAttempts) throw error;

@@ -13,35 +13,15 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 const BASE_DELAY_MS = { throttling: 500, transient: 100 } as const;
 const MAX_DELAY_MS = 20_000;
 
-/**
- * Errors of a request signed at the wrong time: worth one more attempt once the service's clock
- * (from the answer's `Date`) has moved the signing time.
- */
-const CLOCK_SKEW_NAMES = new Set([
-  "RequestTimeTooSkewed",
-  "RequestExpired",
-  "RequestInTheFuture",
-  "InvalidSignatureException",
-  "SignatureDoesNotMatch",
-  "AuthFailure",
-]);
-
 export type RetryKind = keyof typeof BASE_DELAY_MS;
 
 /** How `error` is retried, or undefined when the same call would get the same answer. */
 export function retryKindOf(error: unknown): RetryKind | undefined {
-  // The caller gave up on the call: no new attempt.
-  if (error instanceof Error && error.name === "AbortError") return undefined;
   const classified = classifyAwsError(error);
   if (!(classified instanceof AwsError)) return undefined;
   if (classified.kind === "throttled") return "throttling";
   if (classified.kind === "network" || classified.kind === "server") return "transient";
   return undefined;
-}
-
-/** True for a signing-time error; retried only when the signing clock moved meanwhile. */
-export function isClockSkewError(error: unknown): boolean {
-  return error instanceof Error && CLOCK_SKEW_NAMES.has(error.name);
 }
 
 /**
