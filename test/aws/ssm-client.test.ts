@@ -438,6 +438,63 @@ describe("SSM client: credentials and clocks", () => {
     assert.equal(n, 2);
     ssm.destroy();
   });
+
+  // The working day's last heal: the emulator's clock jumped 21 minutes while no call was made,
+  // so credentials fresh by our clock had expired by the service's.
+  const jumps = [
+    {
+      name: "ExpiredTokenException, the service's clock 21 min ahead",
+      error: "ExpiredTokenException",
+      aheadMs: 21 * 60_000,
+      attempts: 2,
+    },
+    {
+      name: "ExpiredTokenException, the clocks 1 min apart",
+      error: "ExpiredTokenException",
+      aheadMs: 60_000,
+      attempts: 1,
+    },
+    {
+      name: "a signing-time error, the clocks 1 min apart",
+      error: "InvalidSignatureException",
+      aheadMs: 60_000,
+      attempts: 2,
+    },
+    {
+      name: "a signing-time error, the clocks agree",
+      error: "InvalidSignatureException",
+      aheadMs: 0,
+      attempts: 1,
+    },
+  ];
+  for (const { name, error, aheadMs, attempts } of jumps) {
+    test(`a clock correction retries once: ${name} → ${attempts} attempt(s)`, async () => {
+      const serverTime = () => Date.now() + aheadMs;
+      const expiration = new Date(Date.now() + 10 * 60_000);
+      let n = 0;
+      answer = () =>
+        ++n === 1
+          ? json({ __type: error, message: "no" }, 400, { date: new Date(serverTime()).toUTCString() })
+          : json({ SessionId: "s-1" });
+      let asked = 0;
+      const ssm = await client({
+        credentials: async () => {
+          asked++;
+          return { ...creds, expiration };
+        },
+        renewCredentials: async () => false,
+      });
+      const result = ssm.startSession({ Target: "i-1" }).then(
+        (out) => out.SessionId,
+        (e: unknown) => (e as AwsError).awsCode,
+      );
+      assert.equal(await result, attempts === 2 ? "s-1" : error);
+      assert.equal(n, attempts);
+      // Each attempt asks for its credentials (a renewer is present): the second sees the new clock.
+      assert.equal(asked, attempts);
+      ssm.destroy();
+    });
+  }
 });
 
 describe("SSM client: HTTP settings", () => {

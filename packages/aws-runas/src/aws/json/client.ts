@@ -49,6 +49,9 @@ export interface CallOptions {
   readonly abortSignal?: AbortSignal;
 }
 
+/** The SDK's threshold: a service clock this far from the signing clock is a skew, whatever the error. */
+const CLOCK_CORRECTION_MS = 5 * 60_000;
+
 interface Answered {
   readonly output: Record<string, unknown>;
   readonly $metadata: ResponseMetadata;
@@ -102,8 +105,9 @@ export class JsonClient {
         addAttempts(error, attempt, totalRetryDelay);
         // The caller gave up on the call: no new attempt.
         if (signal?.aborted) throw error;
-        const kind: RetryKind | undefined =
-          isClockSkewError(error) && this.#signingOffsetMs() !== offset ? "transient" : retryKindOf(error);
+        const kind: RetryKind | undefined = this.#clockCorrected(error, offset)
+          ? "transient"
+          : retryKindOf(error);
         if (kind === undefined || attempt >= maxAttempts) throw error;
         const delay = backoffMs(kind, attempt, this.#options.entropy.random());
         await this.#wait(delay, signal);
@@ -139,6 +143,17 @@ export class JsonClient {
     const output = decodeAnswer(answer);
     const requestId = answer.headers["x-amzn-requestid"];
     return { output, $metadata: { httpStatusCode: answer.status, ...(requestId ? { requestId } : {}) } };
+  }
+
+  /**
+   * As the SDK's "clock skew corrected" retry: the answer's `Date` moved the signing clock — by
+   * any amount for a signing-time error, by 5 minutes or more for any other (say, credentials
+   * that expired on the service's clock but not on ours): the next attempt signs, and judges its
+   * credentials' expiry, at the corrected time.
+   */
+  #clockCorrected(error: unknown, signedAtOffsetMs: number): boolean {
+    const moved = Math.abs(this.#signingOffsetMs() - signedAtOffsetMs);
+    return moved > 0 && (isClockSkewError(error) || moved >= CLOCK_CORRECTION_MS);
   }
 
   /** The service's clock once learned (from any answer of this process), else the configured offset. */
