@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from "@aws-sdk/client-ec2-instance-connect";
 import { GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
@@ -199,6 +202,41 @@ describe("admin hooks", () => {
     assert.equal(bad.status, 400);
     const missing = await fetch(`${emu.endpointUrl}/_emulator/nothing`);
     assert.equal(missing.status, 404);
+  });
+
+  test("POST /_emulator/outage answers on its own connection, closes it, and cuts every other one", async () => {
+    const { port } = new URL(emu.endpointUrl);
+    const open = async () => {
+      const socket = connect(Number(port), "127.0.0.1");
+      await once(socket, "connect");
+      let text = "";
+      socket.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+      });
+      const ended = new Promise<string>((resolve) => {
+        socket.on("error", () => resolve("error"));
+        socket.on("close", () => resolve("closed"));
+      });
+      return { socket, text: () => text, ended };
+    };
+    const bystander = await open();
+    bystander.socket.write("GET /_emulator/clock HTTP/1.1\r\nhost: x\r\n\r\n");
+    while (!bystander.text().includes("offsetSeconds")) await sleep(5);
+    const asker = await open();
+    const body = JSON.stringify({ seconds: 0.5 });
+    asker.socket.write(
+      `POST /_emulator/outage HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    assert.equal(await asker.ended, "closed");
+    assert.match(asker.text(), /^HTTP\/1\.1 200 /);
+    assert.match(asker.text(), /\r\nconnection: close\r\n/i);
+    assert.match(asker.text(), /\{"seconds":0\.5\}\n$/);
+    await bystander.ended;
+    const during = await open();
+    assert.equal(await during.ended, "closed");
+    assert.equal(during.text(), "", "a connection during the outage is dropped unanswered");
+    await sleep(600);
+    assert.equal((await fetch(`${emu.endpointUrl}/_emulator/clock`)).status, 200, "served again after it");
   });
 
   test("GET /_emulator/sessions lists sessions without tokens", async () => {

@@ -33,6 +33,8 @@ export interface AdminDeps {
 export interface AdminResponse {
   status: number;
   body: unknown;
+  /** The connection closes once the answer is written (`Connection: close`). */
+  close?: boolean;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
@@ -109,10 +111,10 @@ export function handleAdminRequest(
       const seconds = numberField(body, "seconds");
       if (seconds === undefined || seconds <= 0)
         return { status: 400, body: { message: 'body must be JSON like {"seconds": 60}' } };
-      // The answer goes out on this very connection, which the outage is about to cut: start it
-      // once the response is written.
-      setTimeout(() => deps.outage.start(seconds), 20);
-      return { status: 200, body: { seconds } };
+      // Every connection is cut but this one, which carries the answer and then closes: a cut
+      // here could reset it before the caller has read that answer.
+      deps.outage.start(seconds, req.socket);
+      return { status: 200, body: { seconds }, close: true };
     }
     case "GET /_emulator/sessions":
       return {

@@ -35,12 +35,13 @@ export class NetworkOutage {
 
   /**
    * Starts an outage now, for `seconds` (extending one that is on). Every open connection is cut,
-   * the client's data-channel websockets included (upgraded sockets are connections too).
+   * the client's data-channel websockets included (upgraded sockets are connections too), except
+   * `spare` (the admin request that asked for it, which closes after its answer).
    */
-  start(seconds: number): void {
+  start(seconds: number, spare?: Socket): void {
     this.count++;
     this.#until = Math.max(this.#until, Date.now() + seconds * 1000);
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#sockets) if (socket !== spare) socket.destroy();
     this.#sockets.clear();
   }
 

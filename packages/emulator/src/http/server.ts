@@ -61,7 +61,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   }
   if (url.pathname.startsWith("/_emulator/")) {
     const out = handleAdminRequest(req, url.pathname, body, deps);
-    send(res, out.status, { "content-type": "application/json" }, `${JSON.stringify(out.body)}\n`);
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (out.close) headers.connection = "close";
+    send(res, out.status, headers, `${JSON.stringify(out.body)}\n`);
     return;
   }
   if (url.pathname !== "/") {
