@@ -57,6 +57,27 @@ export function compareRows(
   return [head, ...rest.map((reference): Row => ({ what, ours, reference, continued: true }))];
 }
 
+/** The median of a measured cell; undefined for a missing one. */
+export function medianOf(cell: Cell | undefined): number | undefined {
+  return cell?.kind === "measured" ? cell.summary.median : undefined;
+}
+
+/**
+ * A goal against a reference: ours' median ≤ limit(the reference's median). Not met when ours
+ * was not measured; undecided (undefined) when the reference was not.
+ */
+export function medianAtMost(
+  ours: Cell,
+  reference: Cell,
+  limit: (referenceMedian: number) => number,
+): boolean | undefined {
+  const a = medianOf(ours);
+  const b = medianOf(reference);
+  if (a === undefined) return false;
+  if (b === undefined) return undefined;
+  return a <= limit(b);
+}
+
 export function measured(summary: Summary, unit: Unit, note?: string): Measured {
   return note === undefined ? { kind: "measured", summary, unit } : { kind: "measured", summary, unit, note };
 }

@@ -5,6 +5,7 @@ import {
   formatCell,
   formatNumber,
   measured,
+  medianAtMost,
   missing,
   ratioOf,
   renderTable,
@@ -13,6 +14,31 @@ import {
 const figure = (median: number, min = median, max = median, runs = 3) => ({ median, min, max, runs });
 
 describe("bench table", () => {
+  test("a goal against a reference: met, not met, not met without ours, undecided without the reference", () => {
+    const ms = (median: number) => measured(figure(median), "ms");
+    const plugin = ms(1.76);
+    assert.equal(
+      medianAtMost(ms(1.11), plugin, (b) => 0.9 * b),
+      true,
+    );
+    assert.equal(
+      medianAtMost(ms(1.6), plugin, (b) => 0.9 * b),
+      false,
+    );
+    assert.equal(
+      medianAtMost(ms(3.1), ms(2.2), (forward) => forward + 2),
+      true,
+    );
+    assert.equal(
+      medianAtMost(missing("stalled"), plugin, (b) => b),
+      false,
+    );
+    assert.equal(
+      medianAtMost(ms(1), missing("not installed"), (b) => b),
+      undefined,
+    );
+  });
+
   test("numbers keep about three significant digits; op/s above 10k in thousands", () => {
     assert.equal(formatNumber(1234.5), "1235");
     assert.equal(formatNumber(42.345), "42.3");
